@@ -1,0 +1,30 @@
+"""Typed settings: command-line options win, then environment (CSMATCH_*), then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where csmatch reads and writes. The embedded default needs no server."""
+
+    model_config = SettingsConfigDict(env_prefix="CSMATCH_", extra="ignore")
+
+    db_url: str = "sqlite:///var/csmatch.db"
+    out: Path = Path("var")
+    landing: str = "var/landing"  # local folder or s3://bucket/prefix
+    model_path: Path | None = None  # None: the model that ships with the package
+    log_level: str = "INFO"
+    chunk_size: int = 250_000  # records per match chunk (also the Airflow fan-out unit)
+    # Work-rule thresholds (dollars / months); see worklists.rules.
+    levy_min_arrears: float = 500.0
+    levy_min_balance: float = 100.0
+    suspension_arrears_months: float = 3.0
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with non-None overrides (e.g. CLI options) applied on top."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)  # type: ignore[arg-type]

@@ -62,7 +62,9 @@ QUARANTINE: dict[str, pl.DataType] = {
 
 def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType] = CANONICAL) -> pl.DataFrame:
     """Add missing canonical columns as nulls and cast to the canonical types; extra columns are kept."""
-    missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
+    missing = [
+        pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns
+    ]
     frame = frame.with_columns(missing) if missing else frame
     casts = {name: dtype for name, dtype in schema.items() if frame.schema[name] != dtype}
     frame = frame.cast(casts) if casts else frame  # type: ignore[arg-type]

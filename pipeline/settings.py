@@ -14,7 +14,7 @@ class Settings(BaseSettings):
 
     db_url: str = "sqlite:///var/csmatch.db"
     out: Path = Path("var")
-    landing: str = "var/landing"  # local folder or s3://bucket/prefix
+    landing: str | None = None  # local folder or s3://bucket/prefix; default <out>/landing
     model_path: Path | None = None  # None: the model that ships with the package
     log_level: str = "INFO"
     chunk_size: int = 250_000  # records per match chunk (also the Airflow fan-out unit)
@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     levy_min_arrears: float = 500.0
     levy_min_balance: float = 100.0
     suspension_arrears_months: float = 3.0
+
+    @property
+    def landing_uri(self) -> str:
+        """The landing zone: incoming files per source, archive/, rejected/ and the runs' shared work area."""
+        return self.landing or str(self.out / "landing")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,0 +1,1 @@
+"""One module per source: pure declarations (`loaders.spec.SourceSpec`), registered in `loaders.sources`."""

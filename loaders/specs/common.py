@@ -1,0 +1,24 @@
+"""Declarations shared by the H4/T4-framed fixed-width files (new hire, quarterly wage, UI claims)."""
+
+from __future__ import annotations
+
+from loaders.spec import Field, HeaderRecord, TrailerRecord, digits, text
+
+
+def h4_header(transmission_type: str) -> HeaderRecord:
+    """The H4 header of new_hire_w4.md; ``transmission_type`` must match the source."""
+    fields: tuple[Field, ...] = (
+        text("state_fips", 3, 2),
+        text("agency_code", 5, 9),
+        text("transmission_type", 14, 2),
+        text("version", 17, 2),
+        text("creation_date", 19, 8),
+        text("batch_number", 27, 6),
+    )
+    return HeaderRecord(code="H4", fields=fields, expect=(("transmission_type", transmission_type),))
+
+
+T4_TRAILER = TrailerRecord(code="T4", count_field=digits("record_count", 3, 11))
+
+SSN_CHECK = {"on_invalid": "quarantine", "invalid_code": "ssn_not_numeric"}
+"""A present SSN that is not 9 digits quarantines the record; blank is null (validity is the matcher's)."""

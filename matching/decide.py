@@ -1,0 +1,145 @@
+"""Decide: best candidate person per record, runner-up, the never-auto rules, auto | review | none."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.compare import level_code
+from matching.model import Thresholds
+
+# Evidence strong enough to identify a person on its own (with the name agreeing).
+_SSN_AGREES = [level_code("ssn", lvl) for lvl in ("exact", "one_substitution", "transposition")]
+
+
+def _code(comparison: str, level: str) -> pl.Expr:
+    return pl.col(f"{comparison}_code") == level_code(comparison, level)
+
+
+def auto_blockers() -> dict[str, pl.Expr]:
+    """Why a candidate may never be `auto`, however high its weight (the costly false positives).
+
+    - `ssn_differs`: a valid SSN (or last four) that is not the person's: a relative's, or a stranger's
+      who shares the name and birth date.
+    - `first_name_differs`: another first name (twins, siblings, a relative using the SSN).
+    - `dob_differs`: another birth date (JR/SR, a parent, a relative using the SSN).
+    - `suffix_differs`: JR vs SR (or II vs III).
+    - `first_name_unconfirmed`: without an agreeing SSN only an exactly agreeing first name rules out a
+      twin or sibling (JOHN/JOAN, CHARLES/CARL, a brother named after the NCP's middle name).
+    - `no_identifier`: neither an agreeing SSN nor an exact DOB (name and address alone are shared
+      by relatives at the same address).
+    """
+    ssn_agrees = pl.col("ssn_code").is_in(_SSN_AGREES)
+    return {
+        "ssn_differs": _code("ssn", "other") | _code("ssn", "last4_differ"),
+        "first_name_differs": _code("first_name", "else"),
+        "dob_differs": _code("dob", "else"),
+        "suffix_differs": _code("suffix", "disagree"),
+        "first_name_unconfirmed": ~_code("first_name", "exact") & ~ssn_agrees,
+        "no_identifier": ~ssn_agrees & ~_code("dob", "exact"),
+    }
+
+
+def different_people() -> pl.Expr:
+    """Evidence that a pair are two related but different people: another first name or birth date or
+    generation suffix without an agreeing SSN, or both another first name and birth date. EM treats
+    such pairs as non-matches, so relatives do not teach the model what a match looks like."""
+    ssn_agrees = pl.col("ssn_code").is_in(_SSN_AGREES)
+    first, dob = _code("first_name", "else"), _code("dob", "else")
+    return ((first | dob | _code("suffix", "disagree")) & ~ssn_agrees) | (first & dob)
+
+
+def best_candidates(scored: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
+    """One row per record: its best-scoring person (best identity of that person) and the runner-up.
+
+    Adds `person_id`, `runner_up_person_id`, `runner_up_weight`, and `blocked_by` (`|`-joined
+    never-auto rule names, empty when none applies).
+    """
+    people = registry.select("identity_id", "person_id", "person_key")
+    per_person = (
+        scored.join(people, on="identity_id", how="left")
+        .sort("rec_id", "match_weight", "identity_id", descending=[False, True, False])
+        .unique(subset=["rec_id", "person_key"], keep="first", maintain_order=True)
+    )
+    ranked = per_person.with_columns(_rank=pl.int_range(pl.len()).over("rec_id"))
+    runner_up = ranked.filter(pl.col("_rank") == 1).select(
+        "rec_id", runner_up_person_id="person_id", runner_up_weight="match_weight"
+    )
+    blockers = auto_blockers()
+    best = ranked.filter(pl.col("_rank") == 0).drop("_rank", "person_key")
+    return best.join(runner_up, on="rec_id", how="left").with_columns(
+        blocked_by=pl.concat_str(
+            [pl.when(expr).then(pl.lit(name)) for name, expr in blockers.items()],
+            separator="|",
+            ignore_nulls=True,
+        )
+    )
+
+
+def decide(best: pl.DataFrame, thresholds: Thresholds) -> pl.DataFrame:
+    """Add `decision`: `auto` (clears the auto threshold, leads the runner-up by the margin, nothing
+    blocks it), `review` (clears the review threshold) or `none`."""
+    leads = pl.col("runner_up_weight").is_null() | (
+        pl.col("match_weight") - pl.col("runner_up_weight") >= thresholds.margin
+    )
+    auto = (pl.col("match_weight") >= thresholds.auto) & leads & (pl.col("blocked_by") == "")
+    return best.with_columns(
+        decision=pl.when(auto)
+        .then(pl.lit("auto"))
+        .when(pl.col("match_weight") >= thresholds.review)
+        .then(pl.lit("review"))
+        .otherwise(pl.lit("none"))
+    )
+
+
+def _lowest_threshold(weights: pl.Series, correct: pl.Series, target: float) -> tuple[float | None, int]:
+    """Lowest weight whose at-or-above set has precision >= target (one false positive added as a
+    safety margin), and the number of correct candidates at or above it."""
+    frame = pl.DataFrame({"w": weights, "ok": correct}).sort("w", descending=True)
+    frame = frame.with_columns(tp=pl.col("ok").cum_sum(), n=pl.int_range(1, pl.len() + 1))
+    # Only cut between distinct weights.
+    frame = frame.group_by("w", maintain_order=True).agg(pl.col("tp").last(), pl.col("n").last())
+    valid = frame.filter(pl.col("tp") / (pl.col("n") + 1) >= target)
+    if valid.is_empty():
+        return None, 0
+    row = valid.row(valid.height - 1, named=True)
+    return float(row["w"]), int(row["tp"])
+
+
+def calibrate_thresholds(
+    best: pl.DataFrame,
+    truth_person: pl.Series,
+    target_precision: float = 0.999,
+    review_precision: float = 0.5,
+    margins: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0),
+) -> Thresholds:
+    """Thresholds from labelled best candidates (`best_candidates` output, aligned with
+    `truth_person`, the true person_id of each row or null when the record is nobody's).
+
+    `auto`: for each runner-up margin, the lowest weight at which auto precision reaches the target;
+    the margin giving the most correct autos wins. `review`: the lowest weight at which the candidates
+    from it up that are not taken automatically (nor blocked by a never-auto rule: those are mostly
+    relatives) are still at least `review_precision` correct.
+    """
+    correct = (best["person_id"] == truth_person).fill_null(False)
+    labelled = best.with_columns(_ok=correct)
+    unblocked = labelled.filter(pl.col("blocked_by") == "")
+    gap = pl.col("match_weight") - pl.col("runner_up_weight")
+    choice: tuple[int, float, float] | None = None
+    for margin in margins:
+        eligible = unblocked.filter(pl.col("runner_up_weight").is_null() | (gap >= margin))
+        threshold, tp = _lowest_threshold(eligible["match_weight"], eligible["_ok"], target_precision)
+        if threshold is not None and (choice is None or tp > choice[0]):
+            choice = (tp, threshold, margin)
+    if choice is None:
+        raise ValueError("no auto threshold reaches the target precision on this data")
+    _, auto, margin = choice
+    provisional = Thresholds(auto=auto, review=auto, margin=margin, target_precision=target_precision)
+    rest = decide(unblocked, provisional).filter(pl.col("decision") != "auto")
+    review, _ = _lowest_threshold(rest["match_weight"], rest["_ok"], review_precision)
+    return Thresholds(
+        auto=auto,
+        review=min(review if review is not None else auto, auto),
+        margin=margin,
+        target_precision=target_precision,
+        calibrated_on={"records": best.height, "true_candidates": int(correct.sum())},
+    )

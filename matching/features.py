@@ -1,0 +1,147 @@
+"""Match features of records and registry identities: the same normalised columns on both sides."""
+
+from __future__ import annotations
+
+import jellyfish
+import polars as pl
+
+from matching import normalise
+from matching.profiles import Profile
+
+# Columns both sides carry after normalisation (the comparisons read these).
+FEATURES = (
+    "ssn", "ssn_num", "ssn_last4", "first_name", "middle_name", "last_name", "last_parts", "suffix",
+    "first_initial", "last_phonetic", "dob", "birth_year", "sex", "street", "zip5", "city", "state",
+)  # fmt: skip
+
+PERSON_FIELDS = ("ssn", "first_name", "middle_name", "last_name", "suffix", "dob", "sex",
+                 "address_line1", "city", "state", "zip")  # fmt: skip
+
+
+def _nysiis(values: pl.Series) -> pl.Series:
+    """NYSIIS codes for a batch of (unique) surnames."""
+    return pl.Series([jellyfish.nysiis(v) if v else None for v in values.to_list()], dtype=pl.String)
+
+
+def _with_phonetic(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add `last_phonetic`, computing NYSIIS once per distinct surname."""
+    codes = frame.select(pl.col("last_name").unique().drop_nulls()).with_columns(
+        code=pl.col("last_name").map_batches(_nysiis, return_dtype=pl.String)
+    )
+    return frame.with_columns(
+        last_phonetic=pl.col("last_name").replace_strict(codes["last_name"], codes["code"], default=None)
+    )
+
+
+def _text(frame: pl.DataFrame, name: str, width: int | None = None) -> pl.Expr:
+    """A raw column as text (null when absent); integers read from CSV regain their leading zeros."""
+    if name not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    col = pl.col(name)
+    if frame.schema[name].is_integer() and width is not None:
+        return col.cast(pl.String).str.zfill(width)
+    return col.cast(pl.String)
+
+
+def _date(frame: pl.DataFrame, name: str) -> pl.Expr:
+    if name not in frame.columns:
+        return pl.lit(None, dtype=pl.Date)
+    if frame.schema[name] == pl.String:
+        return pl.col(name).str.to_date("%Y-%m-%d", strict=False)
+    return pl.col(name).cast(pl.Date)
+
+
+def normalise_person(frame: pl.DataFrame) -> pl.DataFrame:
+    """The normalised feature columns of a frame with raw person columns (canonical or registry)."""
+    ssn = normalise.ssn(_text(frame, "ssn", 9))
+    out = frame.select(
+        ssn.alias("ssn"),
+        ssn.cast(pl.Int64).alias("ssn_num"),
+        normalise.ssn_last4(ssn, _text(frame, "ssn_last4", 4)).alias("ssn_last4"),
+        *normalise.names(
+            _text(frame, "first_name"),
+            _text(frame, "middle_name"),
+            _text(frame, "last_name"),
+            _text(frame, "suffix"),
+        ),
+        normalise.dob(_date(frame, "dob")).alias("dob"),
+        normalise.sex(_text(frame, "sex")).alias("sex"),
+        normalise.street(_text(frame, "address_line1")).alias("street"),
+        normalise.zip5(_text(frame, "zip", 5)).alias("zip5"),
+        normalise.place(_text(frame, "city")).alias("city"),
+        normalise.place(_text(frame, "state")).alias("state"),
+    ).with_columns(
+        first_initial=pl.col("first_name").str.slice(0, 1),
+        birth_year=pl.col("dob").dt.year().cast(pl.Int32),
+    )
+    return _with_phonetic(out).select(FEATURES)
+
+
+def record_features(records: pl.DataFrame, profile: Profile) -> pl.DataFrame:
+    """Canonical records -> `rec_id` (row position), the features, and the profile's hint column."""
+    raw = records
+    if profile.split_full_name and "last_name" in raw.columns:
+        free_form = pl.col("first_name").is_null() if "first_name" in raw.columns else pl.lit(True)
+        split = {e.meta.output_name(): e for e in normalise.split_full_name(pl.col("last_name"))}
+        raw = raw.with_columns(
+            pl.when(free_form).then(e).otherwise(_text(raw, n)).alias(n) for n, e in split.items()
+        )
+    hint = profile.hint_column
+    hint_id = (
+        records.get_column(hint).cast(pl.String).str.strip_chars()
+        if hint and hint in records.columns
+        else pl.lit(None, dtype=pl.String)
+    )
+    return normalise_person(raw).select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("rec_id"), *FEATURES, hint_id=hint_id
+    )
+
+
+def prepare_registry(ncp: pl.DataFrame, alias: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per registry identity: each NCP's primary identity plus one per alias row.
+
+    An alias row overrides the primary values it carries (an alias name keeps the primary SSN, DOB and
+    address; an alternate SSN keeps the primary name), so aliases compete like primary values and the
+    best-scoring identity speaks for the person. Computed once per registry snapshot; carries
+    `identity_id`, `person_id`, `person_key` (dense int), `identity_kind` (`primary` | `alias`), the
+    features, and surname / first-name frequencies (`last_tf`, `first_tf`) for term-frequency weights.
+    """
+    base = ncp.select(
+        pl.col("person_id").cast(pl.String),
+        *[
+            _text(ncp, f, 9 if f == "ssn" else 5 if f == "zip" else None).alias(f)
+            for f in PERSON_FIELDS
+            if f != "dob"
+        ],
+        _date(ncp, "dob").alias("dob"),
+    ).with_columns(identity_kind=pl.lit("primary"))
+    identities = [base]
+    if alias is not None and alias.height:
+        given = alias.select(
+            pl.col("person_id").cast(pl.String),
+            *[_text(alias, f, 9 if f == "ssn" else None).alias(f"{f}_alias") for f in ("ssn", *_NAME_FIELDS)],
+        )
+        has_name = pl.any_horizontal(pl.col(f"{f}_alias").is_not_null() for f in ("first_name", "last_name"))
+        overridden = [
+            pl.when(has_name).then(pl.col(f"{f}_alias")).otherwise(pl.col(f)).alias(f)
+            if f in ("middle_name", "suffix")
+            else pl.coalesce(f"{f}_alias", f).alias(f)
+            for f in ("ssn", *_NAME_FIELDS)
+        ]
+        aliased = given.join(base.drop("identity_kind"), on="person_id", how="inner").with_columns(overridden)
+        identities.append(aliased.select(base.columns[:-1]).with_columns(identity_kind=pl.lit("alias")))
+    raw = pl.concat(identities, how="vertical_relaxed")
+    feats = normalise_person(raw)
+    prepared = pl.concat([raw.select("person_id", "identity_kind"), feats], how="horizontal").unique(
+        subset=["person_id", *[f for f in FEATURES if f != "last_parts"]], keep="first", maintain_order=True
+    )
+    n_persons = max(prepared["person_id"].n_unique(), 1)
+    return prepared.with_columns(
+        identity_id=pl.int_range(pl.len(), dtype=pl.UInt32),
+        person_key=pl.col("person_id").rank("dense").cast(pl.UInt32),
+        last_tf=(pl.col("person_id").n_unique().over("last_name") / n_persons).fill_null(0.0),
+        first_tf=(pl.col("person_id").n_unique().over("first_name") / n_persons).fill_null(0.0),
+    ).select("identity_id", "person_id", "person_key", "identity_kind", *FEATURES, "last_tf", "first_tf")
+
+
+_NAME_FIELDS = ("first_name", "middle_name", "last_name", "suffix")

@@ -1,0 +1,225 @@
+"""Normalisation of names, SSNs, dates and addresses: polars expressions only, no per-value Python."""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import lru_cache
+from importlib.resources import files
+
+import polars as pl
+
+SUFFIXES: dict[str, str] = {
+    "JR": "JR",
+    "JUNIOR": "JR",
+    "SR": "SR",
+    "SENIOR": "SR",
+    "II": "II",
+    "2ND": "II",
+    "III": "III",
+    "3RD": "III",
+    "IV": "IV",
+    "4TH": "IV",
+}
+
+# Surname particles are kept in the whole surname but are not parts on their own.
+PARTICLES = frozenset(
+    {"DE", "LA", "DEL", "DELA", "DA", "DI", "DOS", "DAS", "DU", "VAN", "VON", "DER", "DEN", "LE", "ST", "MC",
+     "MAC", "Y", "E", "AL", "EL", "BIN", "TER", "O"}
+)  # fmt: skip
+
+# USPS Publication 28 street suffixes, directionals and unit designators (the common ones).
+USPS: dict[str, str] = {
+    "STREET": "ST", "STR": "ST", "AVENUE": "AVE", "AV": "AVE", "AVN": "AVE", "ROAD": "RD", "DRIVE": "DR",
+    "LANE": "LN", "BOULEVARD": "BLVD", "BOUL": "BLVD", "COURT": "CT", "PLACE": "PL", "CIRCLE": "CIR",
+    "HIGHWAY": "HWY", "PARKWAY": "PKWY", "TERRACE": "TER", "TRAIL": "TRL", "SQUARE": "SQ", "WAY": "WAY",
+    "EXPRESSWAY": "EXPY", "FREEWAY": "FWY", "PIKE": "PIKE", "ROUTE": "RTE", "POINT": "PT", "CROSSING": "XING",
+    "HEIGHTS": "HTS", "HILL": "HL", "LOOP": "LOOP", "MOUNT": "MT", "MOUNTAIN": "MTN", "RIDGE": "RDG",
+    "NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W", "NORTHEAST": "NE", "NORTHWEST": "NW",
+    "SOUTHEAST": "SE", "SOUTHWEST": "SW", "APARTMENT": "APT", "SUITE": "STE", "BUILDING": "BLDG",
+    "FLOOR": "FL", "ROOM": "RM", "DEPARTMENT": "DEPT", "UNIT": "UNIT", "NUMBER": "NO", "POST": "PO",
+}  # fmt: skip
+
+# SSNs that are valid by the area/group/serial rules but are well-known dummies or advertising numbers.
+DUMMY_SSNS = (
+    "123456789", "987654321", "012345678", "234567890", "078051120", "219099999", "111223333",
+    *(str(d) * 9 for d in range(10)),
+)  # fmt: skip
+
+MIN_DOB_YEAR = 1900
+
+
+def ascii_upper(expr: pl.Expr) -> pl.Expr:
+    """Upper case with accents folded to ASCII (JOSÉ -> JOSE); other non-ASCII characters dropped."""
+    return expr.str.normalize("NFKD").str.replace_all(r"[^\x00-\x7f]", "").str.to_uppercase()
+
+
+def _tokens(expr: pl.Expr) -> pl.Expr:
+    """Name tokens: apostrophes and periods vanish (O'BRIEN -> OBRIEN), other punctuation splits."""
+    cleaned = ascii_upper(expr).str.replace_all(r"['.`]", "").str.replace_all(r"[^A-Z0-9]+", " ")
+    return cleaned.str.strip_chars().str.split(" ").list.eval(pl.element().filter(pl.element() != ""))
+
+
+def _suffix_of(tokens: pl.Expr) -> pl.Expr:
+    """The generation suffix when the last of several tokens is one (SMITH JR -> JR)."""
+    last = tokens.list.last()
+    return pl.when(tokens.list.len() > 1).then(
+        last.replace_strict(SUFFIXES, default=None, return_dtype=pl.String)
+    )
+
+
+def _without_suffix(tokens: pl.Expr) -> pl.Expr:
+    has_suffix = _suffix_of(tokens).is_not_null()
+    return (
+        pl.when(has_suffix)
+        .then(tokens.list.slice(0, tokens.list.len() - 1))
+        .otherwise(tokens)
+        .list.eval(pl.element().str.replace_all(r"[0-9]", "").filter(pl.element() != ""))
+    )
+
+
+def _joined(tokens: pl.Expr) -> pl.Expr:
+    joined = tokens.list.join("")
+    return pl.when(joined != "").then(joined)
+
+
+def suffix(expr: pl.Expr) -> pl.Expr:
+    """A suffix field (JR., 3RD, SENIOR) as JR, SR, II, III or IV; anything else -> null."""
+    cleaned = ascii_upper(expr).str.replace_all(r"[^A-Z0-9]", "")
+    return cleaned.replace_strict(SUFFIXES, default=None, return_dtype=pl.String)
+
+
+def names(first: pl.Expr, middle: pl.Expr, last: pl.Expr, suffix_field: pl.Expr) -> list[pl.Expr]:
+    """Normalised `first_name`, `middle_name`, `last_name`, `last_parts`, `suffix` from the raw fields.
+
+    Names are letters only (SMITH-JONES -> SMITHJONES, DE LA CRUZ -> DELACRUZ); `last_parts` keeps the
+    pieces of a hyphenated or compound surname (SMITH, JONES; CRUZ) so either part can agree. A suffix
+    written into the first or last name moves to `suffix`.
+    """
+    first_t, middle_t, last_t = _tokens(first), _tokens(middle), _tokens(last)
+    last_clean = _without_suffix(last_t)
+    parts = last_clean.list.eval(
+        pl.element().filter((pl.element().str.len_chars() > 1) & ~pl.element().is_in(PARTICLES))
+    )
+    return [
+        _joined(_without_suffix(first_t)).alias("first_name"),
+        _joined(_without_suffix(middle_t)).alias("middle_name"),
+        _joined(last_clean).alias("last_name"),
+        pl.when(last_clean.list.len() > 1)
+        .then(parts)
+        .otherwise(pl.lit([], dtype=pl.List(pl.String)))
+        .alias("last_parts"),
+        pl.coalesce(suffix(suffix_field), _suffix_of(last_t), _suffix_of(first_t)).alias("suffix"),
+    ]
+
+
+def split_full_name(full: pl.Expr) -> list[pl.Expr]:
+    """A free-form `LAST FIRST MIDDLE` owner name (FIDM) as raw `last_name`, `first_name`, `middle_name`."""
+    tokens = ascii_upper(full).str.replace_all(r"[,]", " ").str.strip_chars().str.split(" ")
+    tokens = tokens.list.eval(pl.element().filter(pl.element() != ""))
+    rest = tokens.list.slice(2)
+    tail_is_suffix = rest.list.last().is_in(list(SUFFIXES))
+    return [
+        tokens.list.get(0, null_on_oob=True).alias("last_name"),
+        tokens.list.get(1, null_on_oob=True).alias("first_name"),
+        pl.when(tail_is_suffix)
+        .then(rest.list.slice(0, rest.list.len() - 1))
+        .otherwise(rest)
+        .list.join(" ")
+        .alias("middle_name"),
+        pl.when(tail_is_suffix).then(rest.list.last()).alias("suffix"),
+    ]
+
+
+def ssn(expr: pl.Expr) -> pl.Expr:
+    """A 9-digit SSN valid by SSA rules, else null: invalid SSNs are missing, never evidence.
+
+    Invalid: area 000, 666 or 900-999 (ITINs start with 9), group 00, serial 0000, all one digit,
+    known dummies (123456789 …).
+    """
+    digits = expr.str.replace_all(r"[\s-]", "")
+    area, group, serial = digits.str.slice(0, 3), digits.str.slice(3, 2), digits.str.slice(5, 4)
+    valid = (
+        digits.str.contains(r"^[0-9]{9}$")
+        & (area != "000")
+        & (area != "666")
+        & (area.str.slice(0, 1) != "9")
+        & (group != "00")
+        & (serial != "0000")
+        & ~digits.is_in(DUMMY_SSNS)
+    )
+    return pl.when(valid).then(digits)
+
+
+def ssn_last4(full: pl.Expr, last4_field: pl.Expr) -> pl.Expr:
+    """The last four SSN digits from a valid full SSN, or from a last-four-only field (DMV)."""
+    given = last4_field.str.replace_all(r"[^0-9]", "")
+    return pl.coalesce(
+        full.str.slice(5, 4), pl.when(given.str.contains(r"^[0-9]{4}$") & (given != "0000")).then(given)
+    )
+
+
+def dob(expr: pl.Expr) -> pl.Expr:
+    """Date of birth; years before 1900 are placeholders and treated as missing."""
+    return pl.when(expr.dt.year() >= MIN_DOB_YEAR).then(expr)
+
+
+def street(expr: pl.Expr) -> pl.Expr:
+    """Address line to USPS style: upper ASCII, punctuation out, suffixes/directionals abbreviated."""
+    tokens = ascii_upper(expr).str.replace_all(r"[^A-Z0-9 ]+", " ").str.strip_chars().str.split(" ")
+    tokens = tokens.list.eval(pl.element().filter(pl.element() != "").replace(USPS))
+    return _joined_with_space(tokens)
+
+
+def _joined_with_space(tokens: pl.Expr) -> pl.Expr:
+    joined = tokens.list.join(" ")
+    return pl.when(joined != "").then(joined)
+
+
+def zip5(expr: pl.Expr) -> pl.Expr:
+    """First five digits of a ZIP or ZIP+4; placeholders (00000) and short values -> null."""
+    digits = expr.str.replace_all(r"[^0-9]", "").str.slice(0, 5)
+    return pl.when((digits.str.len_chars() == 5) & (digits != "00000")).then(digits)
+
+
+def place(expr: pl.Expr) -> pl.Expr:
+    """City or state: upper ASCII letters and single spaces."""
+    cleaned = ascii_upper(expr).str.replace_all(r"[^A-Z]+", " ").str.strip_chars()
+    return pl.when(cleaned != "").then(cleaned)
+
+
+def sex(expr: pl.Expr) -> pl.Expr:
+    """M or F; anything else (X, U, blank) -> null."""
+    first = ascii_upper(expr).str.strip_chars().str.slice(0, 1)
+    return pl.when(first.is_in(["M", "F"])).then(first)
+
+
+@lru_cache(maxsize=1)
+def nickname_pairs() -> pl.DataFrame:
+    """Pairs of first names that are the same person's name (`name_a`, `name_b`, both directions).
+
+    From the `nicknames` package: direct nickname and English/Spanish translation edges, plus two
+    nicknames of the same longer formal name (BILL ~ WILL via WILLIAM).
+    """
+    text = files("nicknames").joinpath("names.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    edges = pl.DataFrame(
+        {"formal": [r["name1"] for r in rows], "nick": [r["name2"] for r in rows]},
+        schema={"formal": pl.String, "nick": pl.String},
+    ).select(pl.col("formal", "nick").str.to_uppercase().str.replace_all(r"[^A-Z]", ""))
+    siblings = (
+        edges.join(edges, on="formal", suffix="_b")
+        .filter(
+            (pl.col("nick") != pl.col("nick_b"))
+            & (pl.col("formal").str.len_chars() > pl.col("nick").str.len_chars())
+            & (pl.col("formal").str.len_chars() > pl.col("nick_b").str.len_chars())
+        )
+        .select(name_a="nick", name_b="nick_b")
+    )
+    direct = edges.select(name_a="formal", name_b="nick")
+    both = pl.concat([direct, direct.select(name_a="name_b", name_b="name_a"), siblings])
+    return (
+        both.filter((pl.col("name_a") != pl.col("name_b")) & (pl.col("name_a") != ""))
+        .unique()
+        .sort("name_a", "name_b")
+    )

@@ -1,0 +1,786 @@
+"""`Database`: the only code in csmatch that talks SQL (SQLAlchemy 2 Core; SQLite and PostgreSQL alike).
+
+The SQL text lives in ``sql/`` (schema, migrations, named queries); values are always bound parameters.
+Bulk paths: PostgreSQL ``COPY`` (psycopg), SQLite ``executemany`` in large batches inside one transaction.
+Timestamps are naive UTC. On SQLite every write transaction is ``BEGIN IMMEDIATE``, which serialises writers
+(a claim can never interleave with another claim); on PostgreSQL claims use ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql as pgsql
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, CursorResult
+
+import sql
+from pipeline.log import get_logger
+
+log = get_logger(__name__)
+
+BATCH_ROWS = 100_000
+
+# Registry extract tables (columns exactly as ../shared/formats/registry_extract.md) and their frame types.
+REGISTRY_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "ncp": {
+        "person_id": pl.String(),
+        "ssn": pl.String(),
+        "first_name": pl.String(),
+        "middle_name": pl.String(),
+        "last_name": pl.String(),
+        "suffix": pl.String(),
+        "dob": pl.Date(),
+        "sex": pl.String(),
+        "address_line1": pl.String(),
+        "address_line2": pl.String(),
+        "city": pl.String(),
+        "state": pl.String(),
+        "zip": pl.String(),
+    },
+    "alias": {
+        "person_id": pl.String(),
+        "first_name": pl.String(),
+        "middle_name": pl.String(),
+        "last_name": pl.String(),
+        "suffix": pl.String(),
+        "ssn": pl.String(),
+    },
+    "ncp_case": {
+        "case_id": pl.String(),
+        "person_id": pl.String(),
+        "caseworker_id": pl.String(),
+        "office_id": pl.String(),
+        "case_status": pl.String(),
+        "order_status": pl.String(),
+        "current_support_monthly": pl.Float64(),
+        "arrears_balance": pl.Float64(),
+        "family_violence": pl.String(),
+    },
+    "known_employer": {
+        "person_id": pl.String(),
+        "fein": pl.String(),
+        "employer_name": pl.String(),
+        "start_date": pl.Date(),
+        "end_date": pl.Date(),
+        "iwo_active": pl.String(),
+    },
+    "known_address": {
+        "person_id": pl.String(),
+        "address_line1": pl.String(),
+        "address_line2": pl.String(),
+        "city": pl.String(),
+        "state": pl.String(),
+        "zip": pl.String(),
+        "verified_date": pl.Date(),
+    },
+}
+REGISTRY_TABLES = tuple(REGISTRY_SCHEMAS)
+
+# Match-frame columns stored as columns; every other `<field>_level` / `<field>_weight` goes into `evidence`.
+MATCH_COLUMNS: dict[str, pl.DataType] = {
+    "record_number": pl.Int64(),
+    "source": pl.String(),
+    "file_name": pl.String(),
+    "person_id": pl.String(),
+    "match_weight": pl.Float64(),
+    "match_probability": pl.Float64(),
+    "decision": pl.String(),
+    "runner_up_person_id": pl.String(),
+    "runner_up_weight": pl.Float64(),
+    "blocking_rules": pl.String(),
+    "reasons": pl.String(),
+    "model_version": pl.String(),
+}
+
+ITEM_COLUMNS: dict[str, pl.DataType] = {
+    "item_id": pl.Int64(),
+    "idempotency_key": pl.String(),
+    "item_kind": pl.String(),
+    "case_id": pl.String(),
+    "person_id": pl.String(),
+    "caseworker_id": pl.String(),
+    "office_id": pl.String(),
+    "source": pl.String(),
+    "new_info": pl.String(),
+    "due_date": pl.Date(),
+    "family_violence": pl.Boolean(),
+    "match_weight": pl.Float64(),
+    "match_probability": pl.Float64(),
+    "decision": pl.String(),
+    "reasons": pl.String(),
+    "file_sha256": pl.String(),
+    "file_name": pl.String(),
+    "record_number": pl.Int64(),
+    "run_id": pl.String(),
+    "model_version": pl.String(),
+    "status": pl.String(),
+    "assigned_to": pl.String(),
+    "claimed_at": pl.Datetime("us"),
+    "disposition": pl.String(),
+    "resolved_at": pl.Datetime("us"),
+    "created_at": pl.Datetime("us"),
+}
+# What `list_items` adds: the NCP's SSN from the registry (for masked exports) and how many sightings.
+LISTED_COLUMNS: dict[str, pl.DataType] = {**ITEM_COLUMNS, "ssn": pl.String(), "evidence_count": pl.Int64()}
+QUEUED_ITEM_FIELDS = (
+    "idempotency_key", "item_kind", "case_id", "person_id", "caseworker_id", "office_id", "source",
+    "new_info",
+    "due_date", "family_violence", "match_weight", "match_probability", "decision", "reasons", "file_sha256",
+    "file_name", "record_number", "run_id", "model_version",
+)  # fmt: skip
+
+FILE_STATUSES = ("processed", "rejected", "failed")
+DISPOSITIONS = ("confirmed", "wrong-person", "already-known", "not-actionable", "duplicate")
+MATCH_CONFIRMING = ("confirmed", "already-known", "not-actionable")  # the specialist judged the match right
+ITEM_STATUSES = ("open", "claimed", "resolved")
+_BOOLEAN_COLUMNS = {"family_violence", "is_current"}
+
+
+class RegistryLoadError(RuntimeError):
+    """A registry load failed (e.g. a duplicate person_id or case_id); the previous snapshot is untouched."""
+
+
+@dataclass(frozen=True)
+class RegistryLoadReport:
+    """What a registry load did: row counts per table and how the NCPs changed vs the previous snapshot."""
+
+    snapshot_id: str
+    previous_snapshot_id: str | None
+    rows: dict[str, int]
+    ncp_added: int
+    ncp_removed: int
+    ncp_changed: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "snapshot_id": self.snapshot_id,
+            "previous_snapshot_id": self.previous_snapshot_id,
+            **self.rows,
+            "ncp_added": self.ncp_added,
+            "ncp_removed": self.ncp_removed,
+            "ncp_changed": self.ncp_changed,
+            "seconds": self.seconds,
+        }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    snapshot_id: str
+    loaded_at: datetime
+    rows: dict[str, int]
+
+
+@dataclass(frozen=True)
+class FileClaim:
+    """The caller now owns the file's processing (first sight, or a retry after `failed`)."""
+
+    sha256: str
+    source: str
+    file_name: str
+    size: int
+    received_at: datetime
+    attempt: int
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    sha256: str
+    source: str
+    file_name: str
+    size: int
+    received_at: datetime
+    status: str
+    reason: str | None
+    attempts: int
+    claimed_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueReport:
+    """What `queue_run` stored: matches, new items (by kind), sightings that corroborated known items."""
+
+    run_id: str
+    matches_stored: int
+    new_items: int
+    corroborated: int
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` use the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _utc_naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _create_private_file(path: Path) -> None:
+    """An owner-only (0600) database file, parents created; an existing file keeps its permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
+
+
+class Database:
+    """All of csmatch's SQL: registry snapshot, file manifest, runs, matches, the work queue and its audit."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        parsed = sa.engine.make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                _create_private_file(Path(parsed.database))
+            self.engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 60})
+            _serialise_sqlite_writers(self.engine)
+        elif self.dialect == "postgresql":
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=20)
+        else:
+            raise ValueError(f"unsupported database dialect: {self.dialect}")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # --- plumbing ---------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(csmatch_write=True) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _run(
+        self, conn: Connection, name: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] = ()
+    ) -> Any:
+        """Execute a named query's statements; the last statement's result."""
+        result: CursorResult[Any] | None = None
+        for statement in sql.query(name, self.dialect):
+            result = conn.execute(sa.text(statement), params or {})
+        return result
+
+    def _rows(self, conn: Connection, name: str, params: Mapping[str, Any] = {}) -> list[dict[str, Any]]:
+        return [self._typed(row._mapping) for row in self._run(conn, name, params)]
+
+    def _typed(self, row: Mapping[Any, Any]) -> dict[str, Any]:
+        """Python values by column-name convention (SQLite returns dates and timestamps as text)."""
+        typed: dict[str, Any] = {}
+        for key, value in row.items():
+            if isinstance(value, Decimal):
+                value = float(value)
+            elif isinstance(value, str) and self.dialect == "sqlite":
+                if key.endswith("_at"):
+                    value = datetime.fromisoformat(value)
+                elif key.endswith("_date") or key == "dob":
+                    value = date.fromisoformat(value)
+            elif isinstance(value, int) and key in _BOOLEAN_COLUMNS:
+                value = bool(value)
+            typed[key] = value
+        return typed
+
+    def _frame(self, rows: list[dict[str, Any]], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+        return pl.DataFrame(rows, schema=dict(schema)) if rows else pl.DataFrame(schema=dict(schema))
+
+    def _bound(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Values the driver binds as-is: SQLite gets ISO text for dates and timestamps."""
+        if self.dialect != "sqlite":
+            return frame
+        temporal = [c for c, t in frame.schema.items() if t.is_temporal()]
+        return frame.with_columns(pl.col(temporal).cast(pl.String)) if temporal else frame
+
+    def _bulk_insert(self, conn: Connection, table: str, frame: pl.DataFrame) -> None:
+        """Append a frame (columns = table columns): COPY on PostgreSQL, batched executemany on SQLite."""
+        if frame.is_empty():
+            return
+        if self.dialect == "postgresql":
+            statement = pgsql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+                pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, frame.columns))
+            )
+            with _as_sqlalchemy_error(f"COPY {table}"), self._copy(conn, statement) as copy:
+                for batch in frame.iter_slices(BATCH_ROWS):
+                    copy.write(batch.write_csv(include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.f"))
+            return
+        insert = sa.insert(sa.table(table, *map(sa.column, frame.columns)))
+        statement_text = str(insert.compile(dialect=self.engine.dialect))
+        for batch in self._bound(frame).iter_slices(BATCH_ROWS):
+            conn.exec_driver_sql(statement_text, batch.rows())
+
+    @contextmanager
+    def _copy(self, conn: Connection, statement: pgsql.Composed) -> Iterator[psycopg.Copy]:
+        """psycopg COPY on the connection's own transaction."""
+        raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            yield copy
+
+    def _read_frame(
+        self, conn: Connection, select: sa.Select[Any], schema: Mapping[str, pl.DataType]
+    ) -> pl.DataFrame:
+        """A (parameterless) SELECT into a frame: COPY … TO STDOUT on PostgreSQL, one fetch on SQLite."""
+        query = str(select.compile(dialect=self.engine.dialect))
+        if self.dialect == "postgresql":
+            buffer = io.BytesIO()
+            statement = pgsql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(pgsql.SQL(query))
+            with _as_sqlalchemy_error("COPY TO"), self._copy(conn, statement) as copy:
+                for block in copy:
+                    buffer.write(block)
+            if buffer.tell() == 0:
+                return pl.DataFrame(schema=dict(schema))
+            buffer.seek(0)
+            return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=dict(schema))
+        rows = conn.exec_driver_sql(query).fetchall()
+        dates = [name for name, t in schema.items() if t == pl.Date()]
+        text_schema = {name: (pl.String() if name in dates else t) for name, t in schema.items()}
+        frame = pl.DataFrame(rows, schema=text_schema, orient="row", strict=False)
+        return frame.with_columns(pl.col(dates).str.to_date("%Y-%m-%d"))
+
+    # --- schema ---------------------------------------------------------------------------------------
+
+    def create_schema(self) -> list[int]:
+        """Create or upgrade the schema (idempotent); the versions applied now."""
+        applied: list[int] = []
+        with self._write() as conn:
+            exists = self._run(conn, "schema_version_table_exists").scalar_one()
+            done = set(self._run(conn, "schema_versions").scalars()) if exists else set()
+            for migration in sql.migrations(self.dialect):
+                if migration.version in done:
+                    continue
+                for statement in migration.statements:
+                    conn.exec_driver_sql(statement)
+                self._run(
+                    conn,
+                    "schema_version_insert",
+                    {"version": migration.version, "name": migration.name, "applied_at": _now()},
+                )
+                applied.append(migration.version)
+        if applied:
+            log.info("schema_migrated", versions=applied)
+        return applied
+
+    def schema_versions(self) -> list[int]:
+        with self._read() as conn:
+            return list(self._run(conn, "schema_versions").scalars())
+
+    # --- registry -------------------------------------------------------------------------------------
+
+    def replace_registry(self, extract: Any) -> RegistryLoadReport:
+        """Swap in a new registry snapshot as one transaction; a failure leaves the previous one in place.
+
+        `extract` has frames `ncp`, `alias`, `ncp_case`, `known_employer`, `known_address` (attributes or
+        mapping keys; all but `ncp` may be None or missing).
+        """
+        started = time.perf_counter()
+        frames = {name: conform_registry(name, _table_of(extract, name)) for name in REGISTRY_TABLES}
+        if frames["ncp"].is_empty():
+            raise ValueError("the registry extract has no NCPs")
+        snapshot_id = f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+        rows = {name: frame.height for name, frame in frames.items()}
+        try:
+            previous_id, changes = self._swap_registry(snapshot_id, frames)
+        except sa.exc.DBAPIError as error:
+            kind = type(error.orig).__name__
+            raise RegistryLoadError(
+                f"registry load failed ({kind}); the previous snapshot is kept"
+            ) from error
+        report = RegistryLoadReport(
+            snapshot_id=snapshot_id,
+            previous_snapshot_id=previous_id,
+            rows=rows,
+            ncp_added=changes["added"],
+            ncp_removed=changes["removed"],
+            ncp_changed=changes["changed"],
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        log.info("registry_replaced", **report.as_dict())
+        return report
+
+    def _swap_registry(
+        self, snapshot_id: str, frames: dict[str, pl.DataFrame]
+    ) -> tuple[str | None, dict[str, int]]:
+        """Insert the new snapshot, diff its NCPs against the current one, drop the old: one transaction."""
+        with self._write() as conn:
+            previous = self._run(conn, "snapshot_current").mappings().first()
+            previous_id = previous["snapshot_id"] if previous else None
+            counts = {f"{name}_rows": frame.height for name, frame in frames.items()}
+            self._run(conn, "snapshot_insert", {"snapshot_id": snapshot_id, "loaded_at": _now(), **counts})
+            for name, frame in frames.items():
+                tagged = frame.select(pl.lit(snapshot_id).alias("snapshot_id"), pl.all())
+                self._bulk_insert(conn, f"registry_{name}", tagged)
+            diff = {"new": snapshot_id, "old": previous_id}
+            changes = {
+                kind: self._run(conn, f"ncp_{kind}", diff).scalar_one()
+                for kind in ("added", "removed", "changed")
+            }
+            self._run(conn, "registry_drop_other_snapshots", {"snapshot_id": snapshot_id})
+            self._run(conn, "snapshot_make_current", {"snapshot_id": snapshot_id, **changes})
+        return previous_id, changes
+
+    def current_snapshot(self) -> Snapshot | None:
+        with self._read() as conn:
+            found = self._rows(conn, "snapshot_current")
+        if not found:
+            return None
+        row = found[0]
+        return Snapshot(row["snapshot_id"], row["loaded_at"], {t: row[f"{t}_rows"] for t in REGISTRY_TABLES})
+
+    def read_registry(
+        self, tables: Sequence[str] = REGISTRY_TABLES, person_ids: Sequence[str] | None = None
+    ) -> dict[str, pl.DataFrame]:
+        """The current snapshot's tables as frames (columns as in the extract), optionally of some NCPs."""
+        unknown = set(tables) - set(REGISTRY_TABLES)
+        if unknown:
+            raise ValueError(f"unknown registry tables: {sorted(unknown)}")
+        with self._read() as conn:
+            if person_ids is not None:
+                self._run(conn, "wanted_person_create")
+                wanted = pl.DataFrame({"person_id": person_ids}, schema={"person_id": pl.String()}).unique()
+                self._bulk_insert(conn, "wanted_person", wanted.drop_nulls())
+            frames = {}
+            for name in tables:
+                schema = REGISTRY_SCHEMAS[name]
+                select: Any = sa.select(*map(sa.column, schema)).select_from(sa.table(f"registry_{name}"))
+                if person_ids is not None:
+                    wanted_ids: sa.Select[Any] = sa.select(sa.column("person_id")).select_from(
+                        sa.table("wanted_person")
+                    )
+                    select = select.where(sa.column("person_id").in_(wanted_ids))
+                frames[name] = self._read_frame(conn, select, schema)
+            if person_ids is not None:
+                self._run(conn, "wanted_person_drop")
+        return frames
+
+    # --- file manifest --------------------------------------------------------------------------------
+
+    def claim_file(
+        self, source: str, file_name: str, sha256: str, size: int, received_at: datetime
+    ) -> FileClaim | None:
+        """Claim a file by content; None when claimed or processed before (a `failed` one is re-claimed)."""
+        params = {
+            "sha256": sha256,
+            "source": source,
+            "file_name": file_name,
+            "size_bytes": size,
+            "received_at": _utc_naive(received_at),
+            "now": _now(),
+        }
+        with self._write() as conn:
+            claimed = (
+                self._run(conn, "manifest_claim", params).rowcount
+                or self._run(conn, "manifest_reclaim_failed", params).rowcount
+            )
+            if not claimed:
+                return None
+            row = self._rows(conn, "manifest_get", {"sha256": sha256})[0]
+        return FileClaim(
+            sha256, row["source"], row["file_name"], row["size_bytes"], row["received_at"], row["attempts"]
+        )
+
+    def mark_file(self, sha256: str, status: str, reason: str | None = None) -> None:
+        if status not in FILE_STATUSES:
+            raise ValueError(f"file status must be one of {FILE_STATUSES}")
+        with self._write() as conn:
+            updated = self._run(
+                conn, "manifest_mark", {"sha256": sha256, "status": status, "reason": reason, "now": _now()}
+            )
+            if not updated.rowcount:
+                raise KeyError(f"no manifest entry for sha256 {sha256[:12]}")
+
+    def manifest_entry(self, sha256: str) -> ManifestEntry | None:
+        with self._read() as conn:
+            found = self._rows(conn, "manifest_get", {"sha256": sha256})
+        if not found:
+            return None
+        row = found[0]
+        return ManifestEntry(
+            sha256=row["sha256"],
+            source=row["source"],
+            file_name=row["file_name"],
+            size=row["size_bytes"],
+            received_at=row["received_at"],
+            status=row["status"],
+            reason=row["reason"],
+            attempts=row["attempts"],
+            claimed_at=row["claimed_at"],
+            updated_at=row["updated_at"],
+        )
+
+    # --- runs -----------------------------------------------------------------------------------------
+
+    def start_run(
+        self, run_id: str, source: str, file_sha256: str, file_name: str, model_version: str, snapshot_id: str
+    ) -> None:
+        """Record a run as running (a re-run of the same run id restarts it)."""
+        params = {
+            "run_id": run_id,
+            "source": source,
+            "file_sha256": file_sha256,
+            "file_name": file_name,
+            "model_version": model_version,
+            "snapshot_id": snapshot_id,
+            "now": _now(),
+        }
+        with self._write() as conn:
+            self._run(conn, "run_start", params)
+
+    def finish_run(self, run_id: str, summary: Mapping[str, Any]) -> None:
+        text = json.dumps(summary, default=str, sort_keys=True)
+        with self._write() as conn:
+            if not self._run(conn, "run_finish", {"run_id": run_id, "summary": text, "now": _now()}).rowcount:
+                raise KeyError(f"no run {run_id}")
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            found = self._rows(conn, "run_get", {"run_id": run_id})
+        if not found:
+            return None
+        run = found[0]
+        run["summary"] = json.loads(run["summary"]) if run["summary"] else None
+        return run
+
+    # --- queue ----------------------------------------------------------------------------------------
+
+    def queue_run(self, run_id: str, matches: pl.DataFrame, items: pl.DataFrame) -> QueueReport:
+        """Store the run's matches and upsert its work items by idempotency key, in one transaction.
+
+        A new key inserts an `open` item; a known key only adds a `work_item_evidence` row (corroboration).
+        Queueing the same run again changes nothing.
+        """
+        stored = _match_rows(run_id, matches)
+        params = self._bound(items.select(QUEUED_ITEM_FIELDS).sort("record_number", "idempotency_key"))
+        now = _now()
+        new_items = sightings = 0
+        by_kind: dict[str, int] = {}
+        with self._write() as conn:
+            if self._run(conn, "run_match_count", {"run_id": run_id}).scalar_one() == 0:
+                self._bulk_insert(conn, "run_match", stored)
+            else:
+                stored = stored.clear()
+            for (kind,), group in params.partition_by("item_kind", as_dict=True, maintain_order=True).items():
+                rows = [{**row, "now": now} for row in group.iter_rows(named=True)]
+                inserted = self._run(conn, "work_item_insert", rows).rowcount
+                sightings += self._run(conn, "work_item_evidence_insert", rows).rowcount
+                new_items += inserted
+                if inserted:
+                    by_kind[str(kind)] = inserted
+        report = QueueReport(run_id, stored.height, new_items, sightings - new_items, by_kind)
+        log.info(
+            "run_queued_items", **{k: v for k, v in report.as_dict().items() if k != "by_kind"}, **by_kind
+        )
+        return report
+
+    # --- worklist -------------------------------------------------------------------------------------
+
+    def _item_select(self) -> sa.Select[Any]:
+        item = sa.table("work_item", *map(sa.column, ITEM_COLUMNS))
+        ncp = sa.table("registry_ncp", sa.column("person_id"), sa.column("ssn"))
+        evidence = sa.table("work_item_evidence", sa.column("idempotency_key"))
+        count = (
+            sa.select(sa.func.count())
+            .select_from(evidence)
+            .where(evidence.c.idempotency_key == item.c.idempotency_key)
+            .scalar_subquery()
+        )
+        return (
+            sa.select(*item.c, ncp.c.ssn, count.label("evidence_count"))
+            .select_from(item.outerjoin(ncp, ncp.c.person_id == item.c.person_id))
+            .order_by(sa.nulls_last(item.c.due_date.asc()), item.c.item_id)
+        )
+
+    def _listed(self, conn: Connection, select: sa.Select[Any]) -> pl.DataFrame:
+        return self._frame([self._typed(r._mapping) for r in conn.execute(select)], LISTED_COLUMNS)
+
+    def list_items(
+        self,
+        worker: str | None = None,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> pl.DataFrame:
+        """Items by due date (then id), with the NCP's SSN; a worker's: assigned or routed to them."""
+        select = self._item_select()
+        c = select.selected_columns
+        if worker is not None:
+            select = select.where(
+                sa.or_(c.assigned_to == worker, sa.and_(c.assigned_to.is_(None), c.caseworker_id == worker))
+            )
+        if status is not None:
+            select = select.where(c.status == status)
+        if kind is not None:
+            select = select.where(c.item_kind == kind)
+        if limit is not None:
+            select = select.limit(limit)
+        with self._read() as conn:
+            return self._listed(conn, select)
+
+    def claim_items(self, worker: str, n: int) -> pl.DataFrame:
+        """Take up to n open items (the worker's routed ones first, then by due date); never one twice."""
+        now = _now()
+        with self._write() as conn:
+            ids = list(self._run(conn, "claim_items", {"worker": worker, "n": n, "now": now}).scalars())
+            if not ids:
+                return pl.DataFrame(schema=LISTED_COLUMNS)
+            actions = [
+                {
+                    "item_id": i,
+                    "action": "claim",
+                    "worker": worker,
+                    "disposition": None,
+                    "note": None,
+                    "now": now,
+                }
+                for i in ids
+            ]
+            self._run(conn, "action_insert", actions)
+            select = self._item_select()
+            return self._listed(conn, select.where(select.selected_columns.item_id.in_(ids)))
+
+    def resolve_item(self, item_id: int, disposition: str, worker: str, note: str | None = None) -> None:
+        """Close an item with a disposition, recording who and when."""
+        if disposition not in DISPOSITIONS:
+            raise ValueError(f"disposition must be one of {DISPOSITIONS}")
+        params = {
+            "item_id": item_id,
+            "disposition": disposition,
+            "worker": worker,
+            "note": note,
+            "now": _now(),
+        }
+        with self._write() as conn:
+            if not self._run(conn, "resolve_item", params).rowcount:
+                status = self._run(conn, "item_status", {"item_id": item_id}).scalar_one_or_none()
+                raise (
+                    KeyError(f"no work item {item_id}")
+                    if status is None
+                    else ValueError(f"work item {item_id} is already resolved")
+                )
+            self._run(conn, "action_insert", {**params, "action": "resolve"})
+
+    def labels(self) -> pl.DataFrame:
+        """Dispositions as match labels, one per record behind a resolved item (`duplicate` left out)."""
+        schema = {
+            "item_id": pl.Int64(),
+            "item_kind": pl.String(),
+            "disposition": pl.String(),
+            "resolved_at": pl.Datetime("us"),
+            "person_id": pl.String(),
+            "source": pl.String(),
+            "file_name": pl.String(),
+            "file_sha256": pl.String(),
+            "record_number": pl.Int64(),
+            "run_id": pl.String(),
+        }
+        with self._read() as conn:
+            frame = self._frame(self._rows(conn, "labels"), schema)
+        return frame.with_columns(is_match=pl.col("disposition").is_in(MATCH_CONFIRMING))
+
+    def audit(self, item_id: int) -> dict[str, Any] | None:
+        """The chain behind an item: item → each sighting's match → run (model, snapshot) → file → actions."""
+        with self._read() as conn:
+            found = self._rows(conn, "audit_item", {"item_id": item_id})
+            if not found:
+                return None
+            evidence = self._rows(conn, "audit_evidence", {"item_id": item_id})
+            actions = self._rows(conn, "audit_actions", {"item_id": item_id})
+        item = found[0]
+        item["new_info"] = json.loads(item["new_info"])
+        for sighting in evidence:
+            sighting["evidence"] = json.loads(sighting["evidence"]) if sighting["evidence"] else None
+        return {"item": item, "sightings": evidence, "actions": actions}
+
+
+def _table_of(extract: Any, name: str) -> pl.DataFrame | None:
+    return extract.get(name) if isinstance(extract, Mapping) else getattr(extract, name, None)
+
+
+def conform_registry(name: str, frame: pl.DataFrame | None) -> pl.DataFrame:
+    """A registry table with exactly its columns and types: text trimmed, blank → null, dates parsed."""
+    schema = REGISTRY_SCHEMAS[name]
+    if frame is None:
+        return pl.DataFrame(schema=schema)
+    present = [c for c in schema if c in frame.columns]
+    frame = frame.select(present).with_columns(
+        pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in frame.columns
+    )
+    text = [c for c in present if frame.schema[c] == pl.String()]
+    frame = frame.with_columns(pl.col(text).str.strip_chars().replace("", None))
+    dates = [c for c, t in schema.items() if t == pl.Date() and frame.schema[c] == pl.String()]
+    frame = frame.with_columns(pl.col(dates).str.to_date("%Y-%m-%d"))
+    return frame.select(list(schema)).cast(schema)  # type: ignore[arg-type]
+
+
+def _match_rows(run_id: str, matches: pl.DataFrame) -> pl.DataFrame:
+    """The run_match table's rows: the named columns plus per-field levels and weights as JSON."""
+    evidence = sorted(
+        c for c in matches.columns if c.endswith(("_level", "_weight")) and c not in MATCH_COLUMNS
+    )
+    named = [
+        (pl.col(c) if c in matches.columns else pl.lit(None)).cast(t).alias(c)
+        for c, t in MATCH_COLUMNS.items()
+    ]
+    json_evidence = pl.struct(evidence).struct.json_encode() if evidence else pl.lit(None, dtype=pl.String())
+    return matches.filter(pl.col("decision").is_in(["auto", "review"])).select(
+        pl.lit(run_id).alias("run_id"), *named, json_evidence.alias("evidence")
+    )
+
+
+@contextmanager
+def _as_sqlalchemy_error(statement: str) -> Iterator[None]:
+    """psycopg errors raised outside SQLAlchemy (COPY) as SQLAlchemy's own (IntegrityError, …)."""
+    try:
+        yield
+    except psycopg.Error as error:
+        raise sa.exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
+
+
+def _serialise_sqlite_writers(engine: sa.Engine) -> None:
+    """pysqlite in manual mode: WAL, NORMAL sync, FKs on; writes `BEGIN IMMEDIATE`, reads plain `BEGIN`."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode = WAL",
+            "synchronous = NORMAL",
+            "foreign_keys = ON",
+            "busy_timeout = 60000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get("csmatch_write") else "BEGIN"
+        )

@@ -1,0 +1,343 @@
+"""Run one source file end to end: claim → parse → match (in chunks) → queue → run outputs.
+
+The three stages (`stage_file`, `match_chunk`, `queue_run`) are what the Airflow DAGs map over; `run_file`
+chains them in one process for the CLI. Stages hand each other data through the landing zone's work area
+(`work/<run_id>/…`), never a worker's local disk, so any worker on any machine can take any stage.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import loaders
+import matching
+from loaders.errors import FileRejected
+from loaders.landing import Landing, open_landing, open_landing_file, work_key
+from loaders.registry import read_extract
+from loaders.sources import SOURCES, get_source
+from pipeline.database import Database
+from pipeline.log import get_logger
+from pipeline.outputs import write_run_outputs
+from pipeline.settings import Settings
+from worklists import RulesConfig, RunInfo, build_work_items
+
+log = get_logger(__name__)
+
+REGISTRY_CACHE = Path(tempfile.gettempdir()) / "csmatch-registry-cache"
+
+
+class NoRegistry(RuntimeError):
+    """No registry snapshot has been loaded yet: matching would have nothing to match against."""
+
+
+class AlreadyProcessed(RuntimeError):
+    """The file (by sha256) was processed before; it is skipped, not reprocessed."""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The settings with the database and landing zone they point at."""
+
+    settings: Settings
+    db: Database
+    landing: Landing
+
+    @classmethod
+    def open(cls, settings: Settings) -> Workspace:
+        db = Database(settings.db_url)
+        db.create_schema()
+        return cls(settings, db, open_landing(settings.landing_uri))
+
+    def work_key(self, run_id: str, name: str) -> str:
+        return work_key(run_id, name)
+
+    def put_frame(self, key: str, frame: pl.DataFrame) -> str:
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        self.landing.put_bytes(key, buffer.getvalue())
+        return key
+
+    def get_frame(self, key: str) -> pl.DataFrame:
+        return pl.read_parquet(io.BytesIO(self.landing.read_bytes(key)))
+
+    def put_json(self, key: str, value: dict[str, Any]) -> None:
+        self.landing.put_bytes(key, json.dumps(value, default=str, indent=2).encode())
+
+    def get_json(self, key: str) -> dict[str, Any]:
+        return json.loads(self.landing.read_bytes(key))  # type: ignore[no-any-return]
+
+
+def run_id_for(source: str, sha256: str) -> str:
+    """Deterministic per file, so a retried or re-run stage lands on the same run."""
+    return f"{source}-{sha256[:16]}"
+
+
+# --- registry ---------------------------------------------------------------------------------------------
+
+
+def load_registry(directory: str, settings: Settings) -> dict[str, Any]:
+    """Load a registry extract (local folder or s3:// prefix), replace the snapshot, cache it for matching."""
+    ws = Workspace.open(settings)
+    with _local_extract_dir(directory) as local_dir:
+        extract = read_extract(local_dir)
+    report = ws.db.replace_registry(extract)
+    _publish_prepared_registry(ws, report.snapshot_id, extract.ncp, extract.alias)
+    return report.as_dict()
+
+
+@contextmanager
+def _local_extract_dir(directory: str) -> Iterator[Path]:
+    """A registry extract folder as a local path (an s3:// prefix is downloaded to a private temp folder)."""
+    if not directory.startswith("s3://"):
+        yield Path(directory)
+        return
+    bucket, _, prefix = directory.removeprefix("s3://").partition("/")
+    with open_landing(f"s3://{bucket}").open_local_dir(prefix.strip("/")) as local:
+        yield local
+
+
+def _registry_key(snapshot_id: str) -> str:
+    return work_key("registry", f"{snapshot_id}.parquet")
+
+
+def _publish_prepared_registry(ws: Workspace, snapshot_id: str, ncp: pl.DataFrame, alias: pl.DataFrame) -> None:
+    ws.put_frame(_registry_key(snapshot_id), matching.prepare_registry(ncp, alias))
+
+
+def _prepared_registry(ws: Workspace, snapshot_id: str) -> pl.DataFrame:
+    """The normalised registry of a snapshot: local cache, else the landing zone, else rebuilt from the DB."""
+    local = REGISTRY_CACHE / f"{snapshot_id}.parquet"
+    if local.exists():
+        return pl.read_parquet(local)
+    key = _registry_key(snapshot_id)
+    if not ws.landing.exists(key):
+        frames = ws.db.read_registry(tables=("ncp", "alias"))
+        _publish_prepared_registry(ws, snapshot_id, frames["ncp"], frames["alias"])
+    local.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ws.landing.get_file(key, local)
+    return pl.read_parquet(local)
+
+
+# --- the three stages -------------------------------------------------------------------------------------
+
+
+def list_incoming(source: str, settings: Settings) -> list[str]:
+    """URIs of the files waiting under the source's prefix of the landing zone."""
+    landing = open_landing(settings.landing_uri)
+    prefix = get_source(source).landing_prefix
+    return [landing.uri_for(f.key) for f in landing.list_incoming(prefix)]
+
+
+def stage_file(
+    source: str, uri: str, settings: Settings, *, received_date: date | None = None, force: bool = False
+) -> dict[str, Any] | None:
+    """Claim the file, parse it into record chunks in the work area; None when it was processed before.
+
+    Raises FileRejected (after recording it in the manifest) when the file as a whole is unusable.
+    """
+    ws = Workspace.open(settings)
+    spec = get_source(source)
+    snapshot = ws.db.current_snapshot()
+    if snapshot is None:
+        raise NoRegistry("no registry snapshot loaded: run `csmatch registry load DIR` first")
+    origin, key = open_landing_file(uri)
+    incoming = origin.stat(key)
+    sha256, size = origin.fingerprint(key)
+    claim = ws.db.claim_file(spec.name, incoming.name, sha256, size, incoming.received_at)
+    if claim is None:
+        entry = ws.db.manifest_entry(sha256)
+        if entry is not None and entry.status == "rejected":
+            raise FileRejected(entry.reason or "rejected", "this file was rejected before")
+        if not force:
+            return None
+    run_id = run_id_for(spec.name, sha256)
+    received = received_date or incoming.received_at.date()
+    started = time.perf_counter()
+    chunks: list[str] = []
+    quarantine: list[pl.DataFrame] = []
+    read = 0
+    try:
+        with origin.open_local(key) as path:
+            parsed = loaders.iter_parsed_chunks(
+                spec.name, path, chunk_size=settings.chunk_size, received_date=received, file_name=incoming.name
+            )
+            for number, chunk in enumerate(parsed, start=1):
+                read += chunk.read
+                quarantine.append(chunk.quarantine)
+                chunks.append(ws.put_frame(ws.work_key(run_id, f"records-{number:04d}.parquet"), chunk.records))
+    except FileRejected as rejected:
+        ws.db.mark_file(sha256, "rejected", rejected.code)
+        log.warning("file_rejected", source=spec.name, sha256=sha256[:12], reason=rejected.code)
+        raise
+    quarantined = pl.concat(quarantine) if quarantine else loaders.empty_quarantine()
+    ws.put_frame(ws.work_key(run_id, "quarantine.parquet"), quarantined)
+    model = matching.load_model(settings.model_path)
+    stage = {
+        "run_id": run_id,
+        "source": spec.name,
+        "file_name": incoming.name,
+        "file_uri": uri,
+        "sha256": sha256,
+        "size": size,
+        "received_date": received.isoformat(),
+        "snapshot_id": snapshot.snapshot_id,
+        "model_version": model.version,
+        "chunks": chunks,
+        "read": read,
+        "quarantined": quarantined.height,
+        "parsed": read - quarantined.height,
+        "parse_seconds": round(time.perf_counter() - started, 3),
+    }
+    ws.put_json(ws.work_key(run_id, "stage.json"), stage)
+    ws.db.start_run(run_id, spec.name, sha256, incoming.name, model.version, snapshot.snapshot_id)
+    log.info("file_staged", run_id=run_id, read=read, quarantined=quarantined.height, chunks=len(chunks))
+    return stage
+
+
+def match_chunk(run_id: str, chunk_key: str, settings: Settings) -> str:
+    """Match one record chunk against the run's registry snapshot; returns the scores chunk's key."""
+    ws = Workspace.open(settings)
+    stage = ws.get_json(ws.work_key(run_id, "stage.json"))
+    records = ws.get_frame(chunk_key)
+    model = matching.load_model(settings.model_path)
+    profile = get_source(stage["source"]).matching_profile
+    scores = matching.match_records(records, _prepared_registry(ws, stage["snapshot_id"]), model, profile)
+    key = chunk_key.replace("/records-", "/scores-")
+    ws.put_frame(key, scores)
+    log.info("chunk_matched", run_id=run_id, records=records.height, candidates=scores.height)
+    return key
+
+
+def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[str, Any]:
+    """Turn the run's matches into work items and queue them in one transaction; write the run outputs."""
+    ws = Workspace.open(settings)
+    stage = ws.get_json(ws.work_key(run_id, "stage.json"))
+    spec = get_source(stage["source"])
+    scores = pl.concat([ws.get_frame(k) for k in score_keys], how="diagonal_relaxed") if score_keys else None
+    scores = scores if scores is not None else matching.empty_matches()
+    matches = scores.filter(pl.col("decision").is_in(["auto", "review"]))
+    matched_numbers = matches.select("record_number")
+    records = pl.concat(
+        [ws.get_frame(k).join(matched_numbers, on="record_number", how="semi") for k in stage["chunks"]],
+        how="diagonal_relaxed",
+    ) if stage["chunks"] else pl.DataFrame()
+    context = ws.db.read_registry(
+        tables=("ncp", "ncp_case", "known_employer", "known_address"),
+        person_ids=matches.get_column("person_id").unique().to_list(),
+    )
+    run = RunInfo(
+        run_id=run_id,
+        source=spec.name,
+        file_sha256=stage["sha256"],
+        file_name=stage["file_name"],
+        received_date=date.fromisoformat(stage["received_date"]),
+        model_version=stage["model_version"],
+        rules=tuple(spec.work_rules),
+    )
+    items = build_work_items(matches, records, context, RulesConfig.from_settings(settings), run)
+    queued = ws.db.queue_run(run_id, matches, items)
+    summary = _summary(stage, scores, matches, queued.as_dict())
+    run_dir = write_run_outputs(
+        settings.out / "runs" / run_id, matches, ws.get_frame(ws.work_key(run_id, "quarantine.parquet")),
+        scores, summary,
+    )
+    ws.db.finish_run(run_id, summary)
+    ws.db.mark_file(stage["sha256"], "processed")
+    log.info("run_queued", run_id=run_id, run_dir=str(run_dir), **{k: summary[k] for k in COUNT_KEYS})
+    return summary
+
+
+COUNT_KEYS = ("read", "parsed", "quarantined", "matched_auto", "matched_review", "unmatched")
+
+
+def _summary(
+    stage: dict[str, Any], scores: pl.DataFrame, matches: pl.DataFrame, queued: dict[str, Any]
+) -> dict[str, Any]:
+    decisions = matches.get_column("decision")
+    auto, review = int((decisions == "auto").sum()), int((decisions == "review").sum())
+    summary: dict[str, Any] = {
+        "run_id": stage["run_id"],
+        "status": "processed",
+        "source": stage["source"],
+        "file_name": stage["file_name"],
+        "sha256": stage["sha256"],
+        "received_date": stage["received_date"],
+        "snapshot_id": stage["snapshot_id"],
+        "model_version": stage["model_version"],
+        "read": stage["read"],
+        "parsed": stage["parsed"],
+        "quarantined": stage["quarantined"],
+        "matched_auto": auto,
+        "matched_review": review,
+        "unmatched": stage["parsed"] - auto - review,
+        "candidates_scored": scores.height,
+        "queued": queued,
+    }
+    return summary
+
+
+def run_file(
+    source: str,
+    uri: str,
+    settings: Settings,
+    *,
+    received_date: date | None = None,
+    force: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """All three stages in this process; raises AlreadyProcessed for a file seen before (unless force)."""
+    stage = stage_file(source, uri, settings, received_date=received_date, force=force)
+    if stage is None:
+        raise AlreadyProcessed("this file was processed before (same sha256); use --force to re-run it")
+    total = len(stage["chunks"])
+    score_keys = []
+    for done, chunk in enumerate(stage["chunks"], start=1):
+        score_keys.append(match_chunk(stage["run_id"], chunk, settings))
+        if progress:
+            progress("match", done, total)
+    return queue_run(stage["run_id"], score_keys, settings)
+
+
+def reject_file(uri: str, reason: str) -> None:
+    """Move a rejected landing-zone file to rejected/ with its reason."""
+    origin, key = open_landing_file(uri)
+    origin.reject(key, reason)
+
+
+def archive_file(uri: str) -> None:
+    """Move a processed landing-zone file to archive/."""
+    origin, key = open_landing_file(uri)
+    origin.archive(key)
+
+
+def ingest(settings: Settings) -> list[dict[str, Any]]:
+    """Process every new file in the landing zone, source by source: archive it when done, reject it when bad."""
+    landing = open_landing(settings.landing_uri)
+    results: list[dict[str, Any]] = []
+    for name, spec in SOURCES.items():
+        for incoming in landing.list_incoming(spec.landing_prefix):
+            uri = landing.uri_for(incoming.key)
+            outcome: dict[str, Any] = {"source": name, "file_name": incoming.name}
+            try:
+                outcome |= run_file(name, uri, settings)
+            except FileRejected as rejected:
+                landing.reject(incoming.key, f"{rejected.code}: {rejected}")
+                outcome |= {"status": "rejected", "reason": rejected.code}
+            except AlreadyProcessed:
+                landing.archive(incoming.key)
+                outcome |= {"status": "skipped"}
+            else:
+                landing.archive(incoming.key)
+            results.append(outcome)
+    return results

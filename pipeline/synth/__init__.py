@@ -1,0 +1,1 @@
+"""Synthetic registry extracts, source files and ground truth; the public entry is `pipeline.demo_data`."""

@@ -1,0 +1,197 @@
+-- Named queries of pipeline.database.Database. Bound parameters only (:name), never formatted values.
+-- A block named <name>.<dialect> overrides <name> for that dialect.
+
+-- name: schema_versions
+SELECT version FROM schema_version ORDER BY version;
+
+-- name: schema_version_insert
+INSERT INTO schema_version (version, name, applied_at) VALUES (:version, :name, :applied_at);
+
+-- name: sqlite_pragmas.sqlite
+PRAGMA journal_mode = WAL;
+
+-- name: schema_version_table_exists.sqlite
+SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version';
+
+-- name: schema_version_table_exists.postgresql
+SELECT count(*) FROM information_schema.tables
+WHERE table_schema = current_schema() AND table_name = 'schema_version';
+
+-- ---------------------------------------------------------------- registry snapshot
+
+-- name: snapshot_current
+SELECT snapshot_id, loaded_at, ncp_rows, alias_rows, ncp_case_rows, known_employer_rows, known_address_rows,
+       ncp_added, ncp_removed, ncp_changed
+FROM registry_snapshot WHERE is_current;
+
+-- name: snapshot_insert
+INSERT INTO registry_snapshot (snapshot_id, loaded_at, is_current, ncp_rows, alias_rows, ncp_case_rows,
+    known_employer_rows, known_address_rows, ncp_added, ncp_removed, ncp_changed)
+VALUES (:snapshot_id, :loaded_at, FALSE, :ncp_rows, :alias_rows, :ncp_case_rows, :known_employer_rows,
+    :known_address_rows, 0, 0, 0);
+
+-- name: snapshot_make_current
+UPDATE registry_snapshot SET is_current = (snapshot_id = :snapshot_id),
+    ncp_added = CASE WHEN snapshot_id = :snapshot_id THEN :added ELSE ncp_added END,
+    ncp_removed = CASE WHEN snapshot_id = :snapshot_id THEN :removed ELSE ncp_removed END,
+    ncp_changed = CASE WHEN snapshot_id = :snapshot_id THEN :changed ELSE ncp_changed END;
+
+-- name: ncp_added
+SELECT count(*) FROM registry_ncp n
+WHERE n.snapshot_id = :new AND NOT EXISTS (
+    SELECT 1 FROM registry_ncp o WHERE o.snapshot_id = :old AND o.person_id = n.person_id);
+
+-- name: ncp_removed
+SELECT count(*) FROM registry_ncp o
+WHERE o.snapshot_id = :old AND NOT EXISTS (
+    SELECT 1 FROM registry_ncp n WHERE n.snapshot_id = :new AND n.person_id = o.person_id);
+
+-- name: ncp_changed
+SELECT count(*) FROM registry_ncp n
+JOIN registry_ncp o ON o.snapshot_id = :old AND o.person_id = n.person_id
+WHERE n.snapshot_id = :new AND (
+    n.ssn IS DISTINCT FROM o.ssn OR n.first_name IS DISTINCT FROM o.first_name
+    OR n.middle_name IS DISTINCT FROM o.middle_name OR n.last_name IS DISTINCT FROM o.last_name
+    OR n.suffix IS DISTINCT FROM o.suffix OR n.dob IS DISTINCT FROM o.dob OR n.sex IS DISTINCT FROM o.sex
+    OR n.address_line1 IS DISTINCT FROM o.address_line1 OR n.address_line2 IS DISTINCT FROM o.address_line2
+    OR n.city IS DISTINCT FROM o.city OR n.state IS DISTINCT FROM o.state OR n.zip IS DISTINCT FROM o.zip);
+
+-- name: registry_drop_other_snapshots
+DELETE FROM registry_ncp WHERE snapshot_id <> :snapshot_id;
+DELETE FROM registry_alias WHERE snapshot_id <> :snapshot_id;
+DELETE FROM registry_ncp_case WHERE snapshot_id <> :snapshot_id;
+DELETE FROM registry_known_employer WHERE snapshot_id <> :snapshot_id;
+DELETE FROM registry_known_address WHERE snapshot_id <> :snapshot_id;
+
+-- name: wanted_person_create
+CREATE TEMPORARY TABLE wanted_person (person_id TEXT PRIMARY KEY);
+
+-- name: wanted_person_insert
+INSERT INTO wanted_person (person_id) VALUES (:person_id);
+
+-- name: wanted_person_drop
+DROP TABLE wanted_person;
+
+-- ---------------------------------------------------------------- file manifest
+
+-- name: manifest_claim
+INSERT INTO file_manifest (sha256, source, file_name, size_bytes, received_at, status, reason, attempts,
+    claimed_at, updated_at)
+VALUES (:sha256, :source, :file_name, :size_bytes, :received_at, 'claimed', NULL, 1, :now, :now)
+ON CONFLICT (sha256) DO NOTHING;
+
+-- name: manifest_reclaim_failed
+UPDATE file_manifest SET status = 'claimed', reason = NULL, attempts = attempts + 1, claimed_at = :now,
+    updated_at = :now
+WHERE sha256 = :sha256 AND status = 'failed';
+
+-- name: manifest_mark
+UPDATE file_manifest SET status = :status, reason = :reason, updated_at = :now WHERE sha256 = :sha256;
+
+-- name: manifest_get
+SELECT sha256, source, file_name, size_bytes, received_at, status, reason, attempts, claimed_at, updated_at
+FROM file_manifest WHERE sha256 = :sha256;
+
+-- ---------------------------------------------------------------- runs
+
+-- name: run_start
+INSERT INTO run (run_id, source, file_sha256, file_name, model_version, snapshot_id, status, started_at)
+VALUES (:run_id, :source, :file_sha256, :file_name, :model_version, :snapshot_id, 'running', :now)
+ON CONFLICT (run_id) DO UPDATE SET status = 'running', model_version = excluded.model_version,
+    snapshot_id = excluded.snapshot_id, started_at = excluded.started_at, finished_at = NULL;
+
+-- name: run_finish
+UPDATE run SET status = 'finished', finished_at = :now, summary = :summary WHERE run_id = :run_id;
+
+-- name: run_get
+SELECT run_id, source, file_sha256, file_name, model_version, snapshot_id, status, started_at, finished_at,
+    summary
+FROM run WHERE run_id = :run_id;
+
+-- ---------------------------------------------------------------- queue
+
+-- name: run_match_count
+SELECT count(*) FROM run_match WHERE run_id = :run_id;
+
+-- name: work_item_insert
+INSERT INTO work_item (idempotency_key, item_kind, case_id, person_id, caseworker_id, office_id, source,
+    new_info, due_date, family_violence, match_weight, match_probability, decision, reasons, file_sha256,
+    file_name, record_number, run_id, model_version, status, created_at)
+VALUES (:idempotency_key, :item_kind, :case_id, :person_id, :caseworker_id, :office_id, :source, :new_info,
+    :due_date, :family_violence, :match_weight, :match_probability, :decision, :reasons, :file_sha256,
+    :file_name, :record_number, :run_id, :model_version, 'open', :now)
+ON CONFLICT (idempotency_key) DO NOTHING;
+
+-- name: work_item_evidence_insert
+INSERT INTO work_item_evidence (idempotency_key, run_id, record_number, source, file_sha256, file_name,
+    match_weight, match_probability, decision, added_at)
+VALUES (:idempotency_key, :run_id, :record_number, :source, :file_sha256, :file_name, :match_weight,
+    :match_probability, :decision, :now)
+ON CONFLICT (idempotency_key, run_id, record_number) DO NOTHING;
+
+-- ---------------------------------------------------------------- worklist
+
+-- name: claim_items.postgresql
+WITH picked AS (
+    SELECT item_id FROM work_item WHERE status = 'open'
+    ORDER BY CASE WHEN caseworker_id = :worker THEN 0 ELSE 1 END, due_date NULLS LAST, item_id
+    LIMIT :n FOR UPDATE SKIP LOCKED)
+UPDATE work_item SET status = 'claimed', assigned_to = :worker, claimed_at = :now
+WHERE item_id IN (SELECT item_id FROM picked)
+RETURNING item_id;
+
+-- name: claim_items.sqlite
+WITH picked AS (
+    SELECT item_id FROM work_item WHERE status = 'open'
+    ORDER BY CASE WHEN caseworker_id = :worker THEN 0 ELSE 1 END, due_date NULLS LAST, item_id
+    LIMIT :n)
+UPDATE work_item SET status = 'claimed', assigned_to = :worker, claimed_at = :now
+WHERE item_id IN (SELECT item_id FROM picked)
+RETURNING item_id;
+
+-- name: action_insert
+INSERT INTO work_item_action (item_id, action, worker, disposition, note, acted_at)
+VALUES (:item_id, :action, :worker, :disposition, :note, :now);
+
+-- name: resolve_item
+UPDATE work_item SET status = 'resolved', disposition = :disposition, resolved_at = :now,
+    assigned_to = COALESCE(assigned_to, :worker)
+WHERE item_id = :item_id AND status <> 'resolved';
+
+-- name: item_status
+SELECT status FROM work_item WHERE item_id = :item_id;
+
+-- name: labels
+SELECT w.item_id, w.item_kind, w.disposition, w.resolved_at, w.person_id, e.source, e.file_name,
+    e.file_sha256, e.record_number, e.run_id
+FROM work_item w JOIN work_item_evidence e ON e.idempotency_key = w.idempotency_key
+WHERE w.status = 'resolved' AND w.disposition <> 'duplicate'
+ORDER BY w.item_id, e.run_id, e.record_number;
+
+-- ---------------------------------------------------------------- audit
+
+-- name: audit_item
+SELECT item_id, idempotency_key, item_kind, case_id, person_id, caseworker_id, office_id, source, new_info,
+    due_date, family_violence, match_weight, match_probability, decision, reasons, status, assigned_to,
+    claimed_at, disposition, resolved_at, created_at
+FROM work_item WHERE item_id = :item_id;
+
+-- name: audit_evidence
+SELECT e.source, e.record_number, e.decision, e.added_at, e.match_weight, e.match_probability,
+    m.person_id AS matched_person_id, m.blocking_rules, m.reasons, m.evidence, m.runner_up_person_id,
+    m.runner_up_weight,
+    r.run_id, r.model_version, r.snapshot_id, r.started_at AS run_started_at,
+    r.finished_at AS run_finished_at,
+    f.sha256 AS file_sha256, f.file_name, f.received_at AS file_received_at, f.size_bytes AS file_size_bytes,
+    f.status AS file_status
+FROM work_item w
+JOIN work_item_evidence e ON e.idempotency_key = w.idempotency_key
+JOIN run r ON r.run_id = e.run_id
+JOIN file_manifest f ON f.sha256 = r.file_sha256
+LEFT JOIN run_match m ON m.run_id = e.run_id AND m.record_number = e.record_number
+WHERE w.item_id = :item_id
+ORDER BY e.added_at, e.run_id, e.record_number;
+
+-- name: audit_actions
+SELECT action_id, action, worker, disposition, note, acted_at
+FROM work_item_action WHERE item_id = :item_id ORDER BY action_id;

@@ -1,0 +1,98 @@
+"""Property tests: generated W4 records round-trip; arbitrary bytes never break the parser."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loaders import FileRejected, parse_file
+from tests.loaders.conftest import RECEIVED, assert_reconciled
+from tests.loaders.writers import W4_FIELDS, h4, new_hire_file, t4, w4, write_lines
+
+UPPER = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ-' ", max_size=40)
+
+
+def slot(name: str, strategy: st.SearchStrategy[str] = UPPER) -> st.SearchStrategy[str]:
+    return strategy.map(lambda v: v[: W4_FIELDS[name][1]])
+
+
+digits9 = st.text(alphabet="0123456789", min_size=9, max_size=9)
+dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
+
+w4_values = st.fixed_dictionaries(
+    {
+        "ssn": st.one_of(digits9, st.just("")),
+        "first_name": slot("first_name"),
+        "middle_name": slot("middle_name"),
+        "last_name": slot("last_name").filter(lambda v: v.strip() != ""),
+        "address_line1": slot("address_line1"),
+        "city": slot("city"),
+        "dob": st.one_of(dates.map(lambda d: d.strftime("%Y%m%d")), st.just("")),
+        "hire_date": dates.map(lambda d: d.strftime("%Y%m%d")),
+        "employer_fein": st.one_of(digits9, st.just("")),
+        "employer_name": slot("employer_name"),
+    }
+)
+
+
+def expected(value: str) -> str | None:
+    return value.strip() or None
+
+
+def parse_lines(lines: list[str | bytes], *, final: bool = True):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_lines(Path(tmp) / "nh.txt", lines, final=final)
+        return parse_file("new_hire", path, received_date=RECEIVED)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(w4_values, min_size=1, max_size=5))
+def test_generated_w4_records_round_trip(values: list[dict[str, str]]) -> None:
+    parsed = parse_lines(list(new_hire_file([w4(**v) for v in values])))
+    assert_reconciled(parsed)
+    assert parsed.quarantine.height == 0
+    for row, given_values in zip(parsed.records.to_dicts(), values, strict=True):
+        for name in (
+            "ssn",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "address_line1",
+            "city",
+            "employer_name",
+        ):
+            assert row[name] == expected(given_values[name]), name
+        assert row["employer_fein"] == expected(given_values["employer_fein"])
+        assert row["hire_date"].strftime("%Y%m%d") == given_values["hire_date"]
+        assert (row["dob"].strftime("%Y%m%d") if row["dob"] else "") == given_values["dob"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=3000), st.booleans())
+def test_any_bytes_reject_or_reconcile(noise: bytes, framed: bool) -> None:
+    """Random bytes (alone, or between a real header and trailer) never raise anything but FileRejected."""
+    lines: list[str | bytes] = [h4("W4", 801), noise, t4(noise.count(b"\n") + 1, 801)] if framed else [noise]
+    try:
+        parsed = parse_lines(lines)
+    except FileRejected as rejected:
+        assert rejected.code
+        return
+    assert_reconciled(parsed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([b"\n", b"\r\n"]), min_size=4, max_size=4), st.booleans())
+def test_any_line_end_mix_reads_the_same(ends: list[bytes], final: bool) -> None:
+    body = [line.encode() for line in new_hire_file([w4(), w4(ssn="X"), w4()])]
+    data = (
+        b"".join(line + end for line, end in zip(body, ends, strict=False))
+        + body[-1]
+        + (b"\n" if final else b"")
+    )
+    parsed = parse_lines([data], final=False)
+    assert_reconciled(parsed)
+    assert parsed.records.height == 2 and parsed.quarantine["reason"].to_list() == ["ssn_not_numeric"]

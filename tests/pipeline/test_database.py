@@ -1,0 +1,188 @@
+"""Database on SQLite and PostgreSQL: schema and migrations, registry snapshots, manifest, runs, binding."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+import sql
+from pipeline.database import Database, RegistryLoadError, normalise_url
+from tests.worklists.scenario import KNOWN_ADDRESS, KNOWN_EMPLOYER, NCP, NCP_CASE, REGISTRY
+
+HOSTILE = "O'BRIEN'); DROP TABLE X;--"
+
+
+@pytest.fixture
+def db(db_url: str) -> Database:
+    database = Database(db_url)
+    database.create_schema()
+    yield database
+    database.dispose()
+
+
+def test_create_schema_is_idempotent_and_records_versions(db: Database) -> None:
+    assert db.create_schema() == []
+    assert db.schema_versions() == [1, 2]
+
+
+def test_a_database_at_version_1_gets_only_the_later_migrations(db_url: str) -> None:
+    database = Database(db_url)
+    baseline = sql.schema(database.dialect)
+    with database.engine.begin() as conn:
+        for statement in baseline.statements:
+            conn.exec_driver_sql(statement)
+        conn.execute(sa.text("INSERT INTO schema_version VALUES (1, 'schema', '2026-01-01 00:00:00')"))
+    assert database.create_schema() == [2]
+    assert database.schema_versions() == [1, 2]
+    database.dispose()
+
+
+def test_a_failing_migration_leaves_no_trace(db_url: str) -> None:
+    database = Database(db_url)
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                             "applied_at TIMESTAMP NOT NULL)"))  # fmt: skip
+        conn.execute(sa.text("INSERT INTO schema_version VALUES (1, 'schema', '2026-01-01 00:00:00')"))
+    # Version 1 is recorded but its tables are absent: migration 2 (indexes on work_item) fails.
+    with pytest.raises(sa.exc.DBAPIError):
+        database.create_schema()
+    assert database.schema_versions() == [1]
+    database.dispose()
+
+
+def test_sqlite_file_is_owner_only_and_parents_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "csmatch.db"
+    database = Database(f"sqlite:///{path}")
+    database.create_schema()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    database.dispose()
+
+
+def test_postgresql_urls_use_psycopg() -> None:
+    assert normalise_url("postgresql://postgres@h:5432/d") == "postgresql+psycopg://postgres@h:5432/d"
+    assert normalise_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_registry_round_trips_with_types_and_hostile_text(db: Database) -> None:
+    report = db.replace_registry(REGISTRY)
+    assert report.rows == {"ncp": 5, "alias": 0, "ncp_case": 7, "known_employer": 2, "known_address": 1}
+    assert (report.ncp_added, report.ncp_removed, report.ncp_changed) == (5, 0, 0)
+    assert report.previous_snapshot_id is None
+    frames = db.read_registry()
+    ncp = frames["ncp"].sort("person_id")
+    assert ncp.get_column("last_name").to_list()[0] == HOSTILE
+    assert ncp.get_column("dob").to_list()[0] == date(1980, 1, 1)
+    assert ncp.schema["dob"] == pl.Date()
+    cases = frames["ncp_case"].sort("case_id")
+    assert cases.get_column("arrears_balance").to_list() == NCP_CASE.get_column("arrears_balance").to_list()
+    assert frames["known_employer"].sort("fein").get_column("end_date").to_list() == [None, date(2019, 1, 1)]
+    assert frames["known_address"].height == KNOWN_ADDRESS.height
+    assert frames["alias"].is_empty() and frames["alias"].columns == [
+        "person_id", "first_name", "middle_name", "last_name", "suffix", "ssn"
+    ]  # fmt: skip
+    assert db.current_snapshot().snapshot_id == report.snapshot_id  # type: ignore[union-attr]
+
+
+def test_read_registry_for_some_persons(db: Database) -> None:
+    db.replace_registry(REGISTRY)
+    frames = db.read_registry(tables=("ncp", "ncp_case"), person_ids=["P1", "P4", "NOBODY", HOSTILE])
+    assert set(frames) == {"ncp", "ncp_case"}
+    assert sorted(frames["ncp"].get_column("person_id")) == ["P1", "P4"]
+    assert sorted(frames["ncp_case"].get_column("case_id")) == ["C1", "C2", "C3", "C6"]
+    assert db.read_registry(tables=("ncp",), person_ids=[])["ncp"].is_empty()
+
+
+def test_second_load_reports_what_changed_and_keeps_one_snapshot(db: Database) -> None:
+    first = db.replace_registry(REGISTRY)
+    person = pl.col("person_id")
+    changed = NCP.filter(person != "P5").with_columns(
+        pl.when(person == "P2").then(pl.lit("NEWNAME")).otherwise(pl.col("last_name")).alias("last_name"),
+        pl.when(person == "P3").then(None).otherwise(pl.col("address_line1")).alias("address_line1"),
+    )
+    added = pl.DataFrame({"person_id": ["P6", "P7"], "last_name": ["NEW", "NEWER"]})
+    second = db.replace_registry({**REGISTRY, "ncp": pl.concat([changed, added], how="diagonal")})
+    assert second.previous_snapshot_id == first.snapshot_id
+    assert (second.ncp_added, second.ncp_removed, second.ncp_changed) == (2, 1, 2)
+    assert db.read_registry(tables=("ncp",))["ncp"].height == 6
+    with db.engine.connect() as conn:
+        snapshots = conn.execute(sa.text("SELECT count(DISTINCT snapshot_id) FROM registry_ncp")).scalar_one()
+    assert snapshots == 1
+
+
+def test_a_failing_load_leaves_the_previous_snapshot(db: Database) -> None:
+    first = db.replace_registry(REGISTRY)
+    duplicate_case = pl.concat([NCP_CASE, NCP_CASE.head(1)])  # case_id C1 twice: the insert fails late
+    bigger = pl.concat([NCP, pl.DataFrame({"person_id": ["P9"]})], how="diagonal")
+    with pytest.raises(RegistryLoadError, match="previous snapshot is kept"):
+        db.replace_registry({**REGISTRY, "ncp": bigger, "ncp_case": duplicate_case})
+    assert db.current_snapshot().snapshot_id == first.snapshot_id  # type: ignore[union-attr]
+    frames = db.read_registry()
+    assert frames["ncp"].height == 5 and frames["ncp_case"].height == 7
+    assert frames["known_employer"].height == KNOWN_EMPLOYER.height
+
+
+def test_registry_text_is_trimmed_and_blank_is_null_and_dates_parse(db: Database) -> None:
+    ncp = pl.DataFrame({"person_id": [" P1 "], "ssn": [""], "dob": ["1990-12-31"], "zip": ["  "]})
+    db.replace_registry({"ncp": ncp})
+    row = db.read_registry(tables=("ncp",))["ncp"].row(0, named=True)
+    assert (row["person_id"], row["ssn"], row["dob"], row["zip"]) == ("P1", None, date(1990, 12, 31), None)
+
+
+def test_manifest_claims_each_file_once_and_retries_failed_ones(db: Database) -> None:
+    sha = "f" * 64
+    received = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+    claim = db.claim_file("new_hire", HOSTILE, sha, 801, received)
+    assert claim is not None and claim.attempt == 1 and claim.file_name == HOSTILE
+    assert claim.received_at == datetime(2026, 11, 25, 6, 30)
+    assert db.claim_file("new_hire", "other-name.txt", sha, 801, received) is None
+    db.mark_file(sha, "failed", "crash")
+    assert db.manifest_entry(sha).status == "failed"  # type: ignore[union-attr]
+    retry = db.claim_file("new_hire", HOSTILE, sha, 801, received)
+    assert retry is not None and retry.attempt == 2
+    db.mark_file(sha, "rejected", "trailer_count")
+    entry = db.manifest_entry(sha)
+    assert entry is not None and (entry.status, entry.reason, entry.attempts) == (
+        "rejected",
+        "trailer_count",
+        2,
+    )
+    assert db.claim_file("new_hire", HOSTILE, sha, 801, received) is None
+    assert db.manifest_entry("0" * 64) is None
+    with pytest.raises(ValueError):
+        db.mark_file(sha, "claimed")
+    with pytest.raises(KeyError):
+        db.mark_file("0" * 64, "processed")
+
+
+def test_runs_start_finish_and_restart(db: Database) -> None:
+    sha = "e" * 64
+    db.claim_file("dmv", "dmv.txt", sha, 10, datetime(2026, 1, 2, tzinfo=UTC))
+    db.start_run("dmv-eeee", "dmv", sha, "dmv.txt", "model-1", "snap-1")
+    assert db.get_run("dmv-eeee")["status"] == "running"  # type: ignore[index]
+    db.finish_run("dmv-eeee", {"read": 3, "note": HOSTILE})
+    run = db.get_run("dmv-eeee")
+    assert run is not None and run["status"] == "finished" and run["summary"] == {"read": 3, "note": HOSTILE}
+    assert isinstance(run["finished_at"], datetime)
+    db.start_run("dmv-eeee", "dmv", sha, "dmv.txt", "model-2", "snap-2")
+    run = db.get_run("dmv-eeee")
+    assert run is not None and (run["status"], run["model_version"], run["finished_at"]) == (
+        "running",
+        "model-2",
+        None,
+    )
+    assert db.get_run("nope") is None
+    with pytest.raises(KeyError):
+        db.finish_run("nope", {})
+
+
+def test_hostile_values_are_bound_not_executed(db: Database) -> None:
+    db.replace_registry({"ncp": pl.DataFrame({"person_id": [HOSTILE], "last_name": [HOSTILE]})})
+    assert db.read_registry(person_ids=[HOSTILE])["ncp"].get_column("last_name").to_list() == [HOSTILE]
+    assert db.list_items(worker=HOSTILE, kind=HOSTILE).is_empty()
+    assert db.schema_versions() == [1, 2]  # every table still there

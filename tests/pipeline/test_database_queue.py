@@ -1,0 +1,113 @@
+"""queue_run on SQLite and PostgreSQL: items as the rules imply, no duplicates on reruns or overlapping sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from pipeline.database import Database
+from tests.worklists import scenario as s
+
+NEW_HIRE_RULES = ("locate_hit", "iwo_candidate")
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    database.create_schema()
+    database.replace_registry(s.REGISTRY)
+    yield database
+    database.dispose()
+
+
+def _queue_new_hire(db: Database, sha: str = "a" * 64):  # type: ignore[no-untyped-def]
+    return s.queue(db, "new_hire", NEW_HIRE_RULES, s.NEW_HIRE_RECEIVED, sha, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS)
+
+
+def _count(db: Database, table: str) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar_one())
+
+
+def test_new_hire_run_queues_what_the_rules_imply(db: Database) -> None:
+    report = _queue_new_hire(db)
+    assert report.matches_stored == 5  # auto + review; the `none` row is not a match
+    assert report.by_kind == {"locate_hit": 6, "iwo_candidate": 3, "match_review": 1}
+    assert (report.new_items, report.corroborated) == (10, 0)
+    items = db.list_items()
+    assert items.height == 10 and set(items.get_column("status")) == {"open"}
+    iwo = items.filter(pl.col("item_kind") == "iwo_candidate").sort("case_id")
+    assert iwo.select("case_id", "caseworker_id", "family_violence").rows() == [
+        ("C1", "CW1", False), ("C2", "CW2", False), ("C4", "CW3", True)
+    ]  # fmt: skip
+    assert iwo.get_column("ssn").to_list() == ["100000001", "100000001", "100000002"]
+    assert items.get_column("evidence_count").to_list() == [1] * 10
+
+
+def test_requeueing_the_same_run_changes_nothing(db: Database) -> None:
+    _queue_new_hire(db)
+    tables = ("run_match", "work_item", "work_item_evidence")
+    before = {t: _count(db, t) for t in tables}
+    again = _queue_new_hire(db)
+    assert (again.matches_stored, again.new_items, again.corroborated) == (0, 0, 0)
+    assert {t: _count(db, t) for t in tables} == before
+
+
+def test_the_same_records_in_another_file_only_corroborate(db: Database) -> None:
+    _queue_new_hire(db, "a" * 64)
+    resent = _queue_new_hire(db, "b" * 64)
+    assert (resent.new_items, resent.corroborated, resent.matches_stored) == (0, 10, 5)
+    assert db.list_items().get_column("evidence_count").to_list() == [2] * 10
+
+
+def test_a_wage_record_confirming_a_new_hire_employer_is_corroboration(db: Database) -> None:
+    _queue_new_hire(db)
+    wage = s.queue(db, "quarterly_wage", NEW_HIRE_RULES, s.WAGE_RECEIVED, "c" * 64, s.WAGE_MATCHES, s.WAGE_RECORDS)
+    # P1/FEIN 222222222: 2 locate + 2 IWO items exist already; P4/FEIN 888888888 is a new locate hit.
+    assert wage.by_kind == {"locate_hit": 1}
+    assert (wage.new_items, wage.corroborated) == (1, 4)
+    items = db.list_items()
+    assert items.height == 11
+    p1_employer = items.filter((pl.col("person_id") == "P1") & pl.col("new_info").str.contains("222222222"))
+    assert p1_employer.height == 4 and p1_employer.get_column("evidence_count").to_list() == [2] * 4
+    assert set(p1_employer.get_column("source")) == {"new_hire"}  # the first sighting's source stays
+    chain = db.audit(int(p1_employer.get_column("item_id")[0]))
+    assert chain is not None
+    assert [e["source"] for e in chain["sightings"]] == ["new_hire", "quarterly_wage"]
+
+
+def test_fidm_levies_respect_thresholds_and_trust_accounts(db: Database) -> None:
+    report = s.queue(db, "fidm", ("locate_hit", "levy_candidate"), s.FIDM_RECEIVED, "d" * 64, s.FIDM_MATCHES,
+                     s.FIDM_RECORDS)  # fmt: skip
+    assert report.by_kind == {"levy_candidate": 1}
+    levy = db.list_items(kind="levy_candidate").row(0, named=True)
+    assert (levy["case_id"], levy["person_id"]) == ("C1", "P1")
+    assert '"account_number":"ACCT-1"' in levy["new_info"] and levy["due_date"] is None
+
+
+def test_dmv_suspension_candidates(db: Database) -> None:
+    rules = ("locate_hit", "license_suspension_candidate")
+    report = s.queue(db, "dmv", rules, s.DMV_RECEIVED, "e" * 64, s.DMV_MATCHES, s.DMV_RECORDS)
+    assert report.by_kind == {"license_suspension_candidate": 2}
+    cases = db.list_items(kind="license_suspension_candidate").get_column("case_id").sort().to_list()
+    assert cases == ["C1", "C2"]
+
+
+def test_a_failing_queue_leaves_nothing_behind(db: Database) -> None:
+    info = s.run("new_hire", NEW_HIRE_RULES, s.NEW_HIRE_RECEIVED, "f" * 64)
+    # The run was never started: the first item's foreign key to `run` fails after the matches went in.
+    matches = s.matches(s.NEW_HIRE_MATCHES[:1], "new_hire", info.file_name)
+    items = _items_for(db, info, matches)
+    with pytest.raises(sa.exc.IntegrityError):
+        db.queue_run(info.run_id, matches, items)
+    assert (_count(db, "run_match"), _count(db, "work_item"), _count(db, "work_item_evidence")) == (0, 0, 0)
+
+
+def _items_for(db: Database, info, matches: pl.DataFrame) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    from worklists import RulesConfig, build_work_items
+
+    records = s.records(s.NEW_HIRE_RECORDS, "new_hire", info.file_name, s.NEW_HIRE_RECEIVED)
+    return build_work_items(matches, records, db.read_registry(), RulesConfig(), info)

@@ -56,7 +56,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_exponential_backoff": 2.0,  # 1, 2, 4 minutes ...
     "max_retry_delay": timedelta(minutes=30),
 }
-POKE_SECONDS = 300
+POKE_SECONDS = int(os.environ.get("CSMATCH_POKE_SECONDS", "300"))  # sensors re-check this often
 
 
 def csmatch_settings() -> Settings:

@@ -79,6 +79,9 @@ def read_columns(layout: DelimitedLayout, line: str) -> list[str]:
         )
     ).item()
     columns = [str(n) for n in names]
+    if not {f.name for f in layout.fields} & set(columns):
+        # A data row in the header's place: say so, and never echo its values (they are PII).
+        raise FileRejected("missing_header", "the first line names none of the layout's columns")
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
         raise FileRejected("duplicate_columns", f"repeated columns: {', '.join(repeated)}")

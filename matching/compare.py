@@ -30,7 +30,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "else",
     ),
     "middle_name": ("null", "exact", "initial", "else"),
-    "last_name": ("null", "exact", "part", "swapped", "jw_high", "prefix", "jw_mid", "else"),
+    "last_name": ("null", "exact", "part", "swapped", "prefix", "jw_high", "jw_mid", "else"),
     "suffix": ("null", "agree", "disagree"),
     "dob": ("null", "exact", "day_month_swapped", "off_by_one", "one_field", "else"),
     "address": ("null", "street", "zip", "city_state", "else"),
@@ -156,17 +156,19 @@ def _last_name_levels(profile: Profile) -> pl.Expr:
         | (parts_r.list.set_intersection(parts_c).list.len() > 0)
     )
     len_r = l_r.str.len_chars()
+    # A free-form owner name (FIRST MIDDLE LAST read as LAST FIRST MIDDLE) leaves the surname in middle.
+    reordered = pl.lit(profile.split_full_name) & (pl.col("middle_name_r") == l_c)
     return _levels(
         "last_name",
         [
             ("exact", l_r == l_c),
             ("part", part),
-            ("swapped", (len_r > 1) & (l_r == pl.col("first_name_c"))),
-            ("jw_high", _close("last_name")),
+            ("swapped", (len_r > 1) & ((l_r == pl.col("first_name_c")) | reordered)),
             (
                 "prefix",
                 (len_r >= profile.min_prefix) & (len_r < l_c.str.len_chars()) & l_c.str.starts_with(l_r),
             ),
+            ("jw_high", _close("last_name")),
             ("jw_mid", pl.col("_last_name_jw") >= JW_MID),
         ],
         l_r.is_null() | l_c.is_null(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 from matching.compare import level_code
@@ -116,9 +118,12 @@ def calibrate_thresholds(
     `truth_person`, the true person_id of each row or null when the record is nobody's).
 
     `auto`: for each runner-up margin, the lowest weight at which auto precision reaches the target;
-    the margin giving the most correct autos wins. `review`: the lowest weight at which the candidates
-    from it up that are not taken automatically (nor blocked by a never-auto rule: those are mostly
-    relatives) are still at least `review_precision` correct.
+    the margin giving the most correct autos wins. `auto` is never below the weight at which the
+    model itself puts the match probability at the target (labelled data may be kinder than
+    reality); with too few labels to show the target anywhere, it sits just above the best wrong
+    candidate. `review`: the lowest weight at which the candidates from it up that are not taken
+    automatically (nor blocked by a never-auto rule: mostly relatives) are still at least
+    `review_precision` correct.
     """
     correct = (best["person_id"] == truth_person).fill_null(False)
     labelled = best.with_columns(_ok=correct)
@@ -131,8 +136,11 @@ def calibrate_thresholds(
         if threshold is not None and (choice is None or tp > choice[0]):
             choice = (tp, threshold, margin)
     if choice is None:
-        raise ValueError("no auto threshold reaches the target precision on this data")
-    _, auto, margin = choice
+        # Too few labelled records to show the target: auto only above every wrong candidate seen.
+        wrong = unblocked.filter(~pl.col("_ok"))["match_weight"].max()
+        choice = (0, float(wrong) + 1e-6 if wrong is not None else -math.inf, max(margins))  # type: ignore[arg-type]
+    _, empirical, margin = choice
+    auto = max(empirical, math.log2(target_precision / (1.0 - target_precision)))
     provisional = Thresholds(auto=auto, review=auto, margin=margin, target_precision=target_precision)
     rest = decide(unblocked, provisional).filter(pl.col("decision") != "auto")
     review, _ = _lowest_threshold(rest["match_weight"], rest["_ok"], review_precision)

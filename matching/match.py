@@ -58,7 +58,7 @@ def match_records(
     chosen = get_profile(profile)
     features = record_features(records, chosen)
     scored = score_candidates(features, prepared_registry, model, chosen)
-    decided = decide(best_candidates(scored, prepared_registry), model.thresholds)
+    decided = decide(best_candidates(scored, prepared_registry), model.thresholds_for(chosen.name))
     explained = explain(decided, features, prepared_registry)
     provenance = records.select(
         [pl.col(c) if c in records.columns else pl.lit(None, dtype=pl.String).alias(c) for c in PROVENANCE]

@@ -54,8 +54,12 @@ class Model:
     m: dict[str, dict[str, float]]
     u: dict[str, dict[str, float]]
     tf_min: float = 5e-5  # floor on a name's registry frequency in term-frequency weights
-    thresholds: Thresholds = field(default_factory=Thresholds)
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)  # per matching profile
     training: dict[str, Any] = field(default_factory=dict)
+
+    def thresholds_for(self, profile: str) -> Thresholds:
+        """The profile's calibrated thresholds; a profile never calibrated uses `new_hire`'s."""
+        return self.thresholds.get(profile) or self.thresholds.get("new_hire") or Thresholds()
 
     def weight(self, comparison: str, level: str) -> float:
         """log2(m/u) of a level; 0 for `null`."""
@@ -84,7 +88,7 @@ class Model:
         data = json.loads(text)
         if data.pop("format", None) != FORMAT:
             raise ValueError("unsupported model file format")
-        thresholds = Thresholds(**data.pop("thresholds"))
+        thresholds = {name: Thresholds(**given) for name, given in data.pop("thresholds").items()}
         model = cls(thresholds=thresholds, **data)
         for comparison, levels in LEVELS.items():
             missing = [lvl for lvl in levels[1:] if lvl not in model.m.get(comparison, {})]

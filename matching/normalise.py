@@ -74,7 +74,8 @@ def _without_suffix(tokens: pl.Expr) -> pl.Expr:
         pl.when(has_suffix)
         .then(tokens.list.slice(0, tokens.list.len() - 1))
         .otherwise(tokens)
-        .list.eval(pl.element().str.replace_all(r"[0-9]", "").filter(pl.element() != ""))
+        .list.eval(pl.element().str.replace_all(r"[0-9]", ""))
+        .list.eval(pl.element().filter(pl.element() != ""))
     )
 
 

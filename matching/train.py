@@ -117,7 +117,7 @@ def train(
     *,
     u_pairs: int = 2_000_000,
     seed: int = 0,
-    thresholds: Thresholds | None = None,
+    thresholds: dict[str, Thresholds] | None = None,
 ) -> Model:
     """A model trained on one batch of canonical records against a prepared registry, unsupervised.
 
@@ -136,7 +136,7 @@ def train(
         match_rate=0.5,
         m={c: {lvl: M_START[c][lvl] for lvl in LEVELS[c][1:]} for c in LEVELS},
         u=u,
-        thresholds=thresholds or Thresholds(),
+        thresholds=dict(thresholds or {}),
     )
     # Pass 1 on all pairs; pass 2 only on each person's best identity, so that a record using an alias
     # SSN does not teach "SSN differs" through the same person's primary identity.

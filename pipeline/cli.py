@@ -18,7 +18,12 @@ from pipeline.cli_model import evaluate_command, model_app
 from pipeline.cli_worklist import audit_command, worklist_app
 from pipeline.settings import Settings, load_settings
 
-app = typer.Typer(help="csmatch: match locate files to noncustodial parents and queue the work.", no_args_is_help=True)
+# Tracebacks never show local variables: they would hold records (SSNs, names, dates of birth).
+app = typer.Typer(
+    help="csmatch: match locate files to noncustodial parents and queue the work.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 registry_app = typer.Typer(help="The registry extract from the case system.", no_args_is_help=True)
 run_app = typer.Typer(help="Run one source file: claim, parse, match, queue.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
@@ -29,6 +34,7 @@ app.command("evaluate")(evaluate_command)
 app.command("audit")(audit_command)
 
 console = Console()
+errors = Console(stderr=True)
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL [env CSMATCH_DB_URL; sqlite:///var/csmatch.db]")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder [env CSMATCH_OUT; var/]")]
 
@@ -66,7 +72,7 @@ def _run_source(source: str) -> None:
     spec = SOURCES[source]
 
     def command(
-        path: Annotated[str, typer.Argument(help=f"The {spec.name} file: a local path or s3://bucket/key")],
+        path: Annotated[str, typer.Argument(help="The file: a local path or s3://bucket/key")],
         db: DbOption = None,
         out: OutOption = None,
         received_date: Annotated[
@@ -86,13 +92,16 @@ def _run_and_report(source: str, path: str, settings: Settings, received: date |
     try:
         summary = runner.run_file(source, path, settings, received_date=received, force=force)
     except FileRejected as rejected:
-        console.print(f"[red]rejected[/red]: {rejected.code}: {rejected}", highlight=False)
+        # One line, never wrapped (soft_wrap): `rejected: <code>: <message>`.
+        console.print(
+            f"[red]rejected[/red]: {rejected.code}: {rejected.message}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(EXIT_REJECTED) from None
     except runner.AlreadyProcessed as skipped:
-        console.print(f"skipped: {skipped}", highlight=False)
+        console.print(f"skipped: {skipped}", highlight=False, soft_wrap=True)
         return {}
     except runner.NoRegistry as missing:
-        console.print(f"[red]error[/red]: {missing}", highlight=False)
+        console.print(f"[red]error[/red]: {missing}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_NO_REGISTRY) from None
     _print_run(summary, settings)
     return summary

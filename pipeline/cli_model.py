@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -56,7 +57,7 @@ def train_command(
     batch = read_records(records, key, received)
     model = matching.train(batch, prepared, key, thresholds=matching.load_model().thresholds)
     if truth is not None:
-        model.thresholds = matching.calibrate(
+        model.thresholds[matching.get_profile(key).name] = matching.calibrate(
             batch, pl.read_parquet(truth), prepared, model, key, target_precision
         )
     model.save(out)
@@ -66,11 +67,7 @@ def train_command(
                 "model": str(out),
                 "version": model.version,
                 "training": model.training,
-                "thresholds": {
-                    "auto": model.thresholds.auto,
-                    "review": model.thresholds.review,
-                    "margin": model.thresholds.margin,
-                },
+                "thresholds": {name: asdict(t) for name, t in model.thresholds.items()},
             }
         )
     )
@@ -85,6 +82,7 @@ def evaluate_command(
         Path | None, typer.Option("--plots", help="Write precision-recall and weight PNGs here")
     ] = None,
     model: Annotated[Path | None, typer.Option("--model", help="Model whose thresholds to draw")] = None,
+    source: Annotated[str, typer.Option("--source", help="Source whose thresholds to draw")] = "new-hire",
 ) -> None:
     """Precision and recall of a run's matches against a truth file."""
     import matching
@@ -111,7 +109,7 @@ def evaluate_command(
                 sub.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row.values()))
             console.print(sub)
     if plots is not None:
-        thresholds = matching.load_model(model).thresholds
+        thresholds = matching.load_model(model).thresholds_for(matching.get_profile(source).name)
         for path in write_plots(matching.labelled(match_frame, truth_frame), thresholds, plots):
             console.print(f"wrote {path}")
 

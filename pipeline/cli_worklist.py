@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,15 +22,18 @@ Disposition = Enum("Disposition", {d.replace("-", "_"): d for d in DISPOSITIONS}
 Status = Enum("Status", {s: s for s in ITEM_STATUSES}, type=str)  # type: ignore[misc]
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
 
 
 DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database URL [env CSMATCH_DB_URL; default sqlite:///var/csmatch.db]")
+    str | None,
+    typer.Option("--db", help="Database URL [env CSMATCH_DB_URL; default sqlite:///var/csmatch.db]"),
 ]
-WorkerOption = Annotated[str | None, typer.Option("--worker", help="Only this worker's items (assigned or routed)")]
+WorkerOption = Annotated[
+    str | None, typer.Option("--worker", help="Only this worker's items (assigned or routed)")
+]
 
 
 def _database(db: str | None) -> Database:
@@ -41,14 +44,25 @@ def _database(db: str | None) -> Database:
 
 def _print_items(items: pl.DataFrame, title: str) -> None:
     table = Table(title=title)
-    for column in ("item", "due", "kind", "case", "NCP", "SSN", "caseworker", "office", "status", "new information"):
+    for column in (
+        "item",
+        "due",
+        "kind",
+        "case",
+        "NCP",
+        "SSN",
+        "caseworker",
+        "office",
+        "status",
+        "new information",
+    ):
         table.add_column(column)
     texts = items.get_column("new_info").str.json_path_match("$.text").to_list()
     for row, text in zip(items.iter_rows(named=True), texts, strict=True):
         table.add_row(
             str(row["item_id"]), str(row["due_date"] or ""), row["item_kind"], row["case_id"] or "",
             row["person_id"], mask_ssn(row["ssn"]), row["caseworker_id"] or "", row["office_id"] or "",
-            row["assigned_to"] and f"{row['status']} ({row['assigned_to']})" or row["status"], text or "",
+            f"{row['status']} ({row['assigned_to']})" if row["assigned_to"] else row["status"], text or "",
         )  # fmt: skip
     Console().print(table)
 

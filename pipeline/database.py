@@ -485,7 +485,10 @@ class Database:
     def claim_file(
         self, source: str, file_name: str, sha256: str, size: int, received_at: datetime
     ) -> FileClaim | None:
-        """Claim a file by content; None when claimed or processed before (a `failed` one is re-claimed)."""
+        """Claim a file by content; None when claimed or processed before.
+
+        A `failed` file is re-claimed, and so is one `rejected` as another source (given to the wrong command).
+        """
         params = {
             "sha256": sha256,
             "source": source,

@@ -63,19 +63,21 @@ def _print_accuracy(console: Console, run_dir: Path, truth_path: Path) -> None:
     table = Table(title="Accuracy against the generator's truth")
     for column in ("decisions", "precision", "recall", "F1"):
         table.add_column(column)
-    for name, m in (("auto", metrics.auto), ("auto + review", metrics.auto_review)):
-        table.add_row(name, f"{m.precision:.4f}", f"{m.recall:.4f}", f"{m.f1:.4f}")
+    for name, key in (("auto", "auto"), ("auto + review", "auto_or_review")):
+        m = metrics[key]
+        assert isinstance(m, dict)
+        table.add_row(name, f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}")
     console.print(table)
 
 
 def _print_worklist_sample(console: Console, settings: Settings) -> None:
     items = Database(settings.db_url).list_items(limit=8)
     table = Table(title="First items on the worklist (by due date)")
-    for column in ("item", "kind", "case", "NCP", "SSN", "due", "new information"):
-        table.add_column(column)
+    for column in ("item", "kind", "case", "NCP", "SSN", "due"):
+        table.add_column(column, no_wrap=True)
     for row in items.iter_rows(named=True):
         table.add_row(
             str(row["item_id"]), row["item_kind"], row["case_id"], row["person_id"], mask_ssn(row.get("ssn")),
-            str(row["due_date"] or ""), str(row["new_info"])[:60],
+            str(row["due_date"] or ""),
         )
     console.print(table)

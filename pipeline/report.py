@@ -74,10 +74,14 @@ def render_run_report(
         "<h2>Match weights</h2>",
         _histogram(weights, _thresholds(summary)),
         "<h2>Queued work by kind</h2>",
-        _queued(summary.get("queued")),
+        _table(["kind", "items"], sorted(_queued_by_kind(summary).items())),
         "<h2>IWO candidates: due vs on time</h2>",
-        _iwo(summary.get("iwo_due_dates"), _queued_on(summary)),
-        "<h2>Review matches closest to the auto threshold</h2>",
+        _iwo(
+            summary.get("iwo_due_dates"),
+            _queued_on(summary),
+            _queued_by_kind(summary).get("iwo_candidate", 0),
+        ),
+        "<h2>Review matches, highest weight first</h2>",
         _review_rows(matches),
     ]
     body = "\n".join(sections)
@@ -109,7 +113,8 @@ def _run_rows(summary: dict[str, Any]) -> list[tuple[object, ...]]:
 
 
 def _step_rows(summary: dict[str, Any]) -> list[tuple[object, ...]]:
-    queued = summary.get("queued") or {}
+    queued = summary.get("queued")
+    queued = queued if isinstance(queued, dict) else {}
     steps = [
         ("read (detail records)", summary.get("read")),
         ("quarantined", summary.get("quarantined")),
@@ -117,7 +122,8 @@ def _step_rows(summary: dict[str, Any]) -> list[tuple[object, ...]]:
         ("matched: auto", summary.get("matched_auto")),
         ("matched: review", summary.get("matched_review")),
         ("unmatched", summary.get("unmatched")),
-        ("work items queued", sum(_counts(queued).values()) if queued else None),
+        ("work items queued (new)", sum(_queued_by_kind(summary).values()) if queued else None),
+        ("already queued, corroborated", queued.get("corroborated")),
     ]
     return [(step, n) for step, n in steps if n is not None]
 
@@ -136,11 +142,13 @@ def _quarantine(quarantine: pl.DataFrame | None) -> str:
 
 
 def _thresholds(summary: dict[str, Any]) -> dict[str, float]:
-    """Decision thresholds recorded with the run (`thresholds`: {"auto": w, "review": w})."""
+    """Decision thresholds recorded with the run (`thresholds`: {"auto": w, "review": w, ...})."""
     given = summary.get("thresholds")
     if not isinstance(given, dict):
         return {}
-    return {name: float(value) for name, value in given.items() if isinstance(value, int | float)}
+    return {
+        name: float(given[name]) for name in ("auto", "review") if isinstance(given.get(name), int | float)
+    }
 
 
 def _histogram(weights: pl.DataFrame | None, thresholds: dict[str, float]) -> str:
@@ -199,8 +207,12 @@ def _counts(mapping: object) -> dict[str, int]:
     return {str(k): int(v) for k, v in mapping.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
-def _queued(queued: object) -> str:
-    return _table(["kind", "items"], sorted(_counts(queued).items()))
+def _queued_by_kind(summary: dict[str, Any]) -> dict[str, int]:
+    """Work items queued per kind: `queued.by_kind`, or `queued` itself when it is the {kind: n} map."""
+    queued = summary.get("queued")
+    if isinstance(queued, dict) and "by_kind" in queued:
+        return _counts(queued["by_kind"])
+    return _counts(queued)
 
 
 def _queued_on(summary: dict[str, Any]) -> date:
@@ -209,8 +221,10 @@ def _queued_on(summary: dict[str, Any]) -> date:
     return datetime.fromisoformat(stamp).date() if isinstance(stamp, str) else date.today()
 
 
-def _iwo(due_dates: object, queued_on: date) -> str:
+def _iwo(due_dates: object, queued_on: date, queued: int) -> str:
     """IWO candidates per due date, each marked on time (queued before it) or late/due today."""
+    if due_dates is None and queued:
+        return f"<p class='muted'>{queued} IWO candidates queued; due dates not recorded with this run</p>"
     counts = _counts(due_dates)
     if not counts:
         return "<p class='muted'>no IWO candidates</p>"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import sqlalchemy as sa
 
 import loaders
 import matching
@@ -76,6 +79,35 @@ class Workspace:
 
     def get_json(self, key: str) -> dict[str, Any]:
         return json.loads(self.landing.read_bytes(key))  # type: ignore[no-any-return]
+
+
+FAULT_INJECT_ENV = "CSMATCH_FAULT_INJECT"
+FAULT_POINTS = ("during_parse", "during_match", "during_queue", "after_queue")
+
+
+def fault_point(point: str) -> bool:
+    """TEST HOOK (crash-safety tests only): SIGKILL this process when `CSMATCH_FAULT_INJECT` names `point`.
+
+    `during_parse`: a first chunk staged, the file not yet fully read; `during_match`: a first chunk's scores
+    written; `during_queue`: inside the queue transaction, after the first work-item insert (uncommitted);
+    `after_queue`: queue committed, run outputs and manifest not yet updated. Unset: does nothing.
+    Returns whether `point` is armed (for `_arm_queue_fault`), and never returns when it fires.
+    """
+    armed = os.environ.get(FAULT_INJECT_ENV) == point
+    if armed and point != "during_queue":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return armed
+
+
+def _arm_queue_fault(db: Database) -> None:
+    """`during_queue`: fire from the engine, right after a statement that writes work items."""
+
+    def after_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "INSERT INTO work_item" in statement:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    if fault_point("during_queue"):
+        sa.event.listen(db.engine, "after_cursor_execute", after_execute)
 
 
 def run_id_for(source: str, sha256: str) -> str:
@@ -155,11 +187,11 @@ def stage_file(
     incoming = origin.stat(key)
     sha256, size = origin.fingerprint(key)
     claim = ws.db.claim_file(spec.name, incoming.name, sha256, size, incoming.received_at)
-    if claim is None:
+    if claim is None:  # seen before: rejected stays rejected, processed is skipped, a crashed run resumes
         entry = ws.db.manifest_entry(sha256)
         if entry is not None and entry.status == "rejected":
             raise FileRejected(entry.reason or "rejected", "this file was rejected before")
-        if not force:
+        if entry is not None and entry.status == "processed" and not force:
             return None
     run_id = run_id_for(spec.name, sha256)
     received = received_date or incoming.received_at.date()
@@ -176,6 +208,7 @@ def stage_file(
                 read += chunk.read
                 quarantine.append(chunk.quarantine)
                 chunks.append(ws.put_frame(ws.work_key(run_id, f"records-{number:04d}.parquet"), chunk.records))
+                fault_point("during_parse")
     except FileRejected as rejected:
         ws.db.mark_file(sha256, "rejected", rejected.code)
         log.warning("file_rejected", source=spec.name, sha256=sha256[:12], reason=rejected.code)
@@ -215,6 +248,7 @@ def match_chunk(run_id: str, chunk_key: str, settings: Settings) -> str:
     scores = matching.match_records(records, _prepared_registry(ws, stage["snapshot_id"]), model, profile)
     key = chunk_key.replace("/records-", "/scores-")
     ws.put_frame(key, scores)
+    fault_point("during_match")
     log.info("chunk_matched", run_id=run_id, records=records.height, candidates=scores.height)
     return key
 
@@ -246,7 +280,9 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
         rules=tuple(spec.work_rules),
     )
     items = build_work_items(matches, records, context, RulesConfig.from_settings(settings), run)
+    _arm_queue_fault(ws.db)
     queued = ws.db.queue_run(run_id, matches, items)
+    fault_point("after_queue")
     summary = _summary(stage, scores, matches, queued.as_dict())
     run_dir = write_run_outputs(
         settings.out / "runs" / run_id, matches, ws.get_frame(ws.work_key(run_id, "quarantine.parquet")),
@@ -282,7 +318,8 @@ def _summary(
         "matched_review": review,
         "unmatched": stage["parsed"] - auto - review,
         "candidates_scored": scores.height,
-        "queued": queued,
+        "queued": queued.pop("by_kind"),
+        "queue": {k: v for k, v in queued.items() if k != "run_id"},
     }
     return summary
 
@@ -332,7 +369,7 @@ def ingest(settings: Settings) -> list[dict[str, Any]]:
             try:
                 outcome |= run_file(name, uri, settings)
             except FileRejected as rejected:
-                landing.reject(incoming.key, f"{rejected.code}: {rejected}")
+                landing.reject(incoming.key, f"{rejected.code}: {rejected.message}")
                 outcome |= {"status": "rejected", "reason": rejected.code}
             except AlreadyProcessed:
                 landing.archive(incoming.key)

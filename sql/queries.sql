@@ -81,9 +81,10 @@ VALUES (:sha256, :source, :file_name, :size_bytes, :received_at, 'claimed', NULL
 ON CONFLICT (sha256) DO NOTHING;
 
 -- name: manifest_reclaim_failed
+-- A failed file is retried; a file rejected as one source (e.g. wrong_file_type) may still be another's.
 UPDATE file_manifest SET status = 'claimed', reason = NULL, attempts = attempts + 1, claimed_at = :now,
-    updated_at = :now
-WHERE sha256 = :sha256 AND status = 'failed';
+    updated_at = :now, source = :source, file_name = :file_name
+WHERE sha256 = :sha256 AND (status = 'failed' OR (status = 'rejected' AND source <> :source));
 
 -- name: manifest_mark
 UPDATE file_manifest SET status = :status, reason = :reason, updated_at = :now WHERE sha256 = :sha256;

@@ -16,9 +16,9 @@ ExportFormat = Literal["csv", "xlsx"]
 # A cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice and Sheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = (
-    "due_date", "item_id", "item_kind", "case_id", "person_id", "ssn", "caseworker_id", "office_id", "source",
-    "new_information", "match_probability", "reasons", "family_violence", "sightings", "status", "assigned_to",
-    "file_name", "record_number",
+    "due_date", "item_id", "item_kind", "case_id", "person_id", "ssn", "caseworker_id", "office_id",
+    "source", "new_information", "match_probability", "reasons", "family_violence", "sightings", "status",
+    "assigned_to", "file_name", "record_number",
 )  # fmt: skip
 
 
@@ -30,7 +30,11 @@ def mask_ssn(ssn: str | None) -> str:
 
 def mask_ssn_expr(ssn: pl.Expr) -> pl.Expr:
     digits = ssn.str.replace_all(r"\D", "")
-    return pl.when(digits.str.len_chars() >= 4).then(pl.lit("***-**-") + digits.str.slice(-4)).otherwise(pl.lit(""))
+    return (
+        pl.when(digits.str.len_chars() >= 4)
+        .then(pl.lit("***-**-") + digits.str.slice(-4))
+        .otherwise(pl.lit(""))
+    )
 
 
 def neutralise(cell: pl.Expr) -> pl.Expr:

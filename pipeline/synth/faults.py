@@ -46,6 +46,14 @@ def _char_typo_eligible(name: str) -> pl.Expr:
     return (_col(name).str.len_chars() > 2) & (_char_typo(name) != _col(name))
 
 
+def _day_month_swapped() -> pl.Expr:
+    dob = _col("dob")
+    can = dob.dt.day() <= 12  # the swapped value must be a date even where the fault does not apply
+    month = pl.when(can).then(dob.dt.day()).otherwise(dob.dt.month())
+    day = pl.when(can).then(dob.dt.month()).otherwise(dob.dt.day())
+    return pl.date(dob.dt.year(), month, day)
+
+
 def _truncated(name: str) -> pl.Expr:
     text = _col(name)
     keep = pl.max_horizontal(
@@ -97,7 +105,7 @@ _DOB_GROUP = (
     Fault("dob_missing", {"dob": pl.lit(None, dtype=pl.Date)}),
     Fault(
         "dob_day_month_swap",
-        {"dob": pl.date(_col("dob").dt.year(), _col("dob").dt.day(), _col("dob").dt.month())},
+        {"dob": _day_month_swapped()},
         (_col("dob").dt.day() <= 12) & (_col("dob").dt.day() != _col("dob").dt.month()),
     ),
     Fault("dob_off_day", {"dob": _col("dob").dt.offset_by(_col("_sign") + "d")}),
@@ -133,7 +141,7 @@ GROUPS: tuple[tuple[Fault, ...], ...] = (
 CODES: tuple[str, ...] = tuple(f.code for group in GROUPS for f in group)
 
 
-def _helpers(rng: np.random.Generator, frame: pl.DataFrame, taken_ssns: pl.Series) -> pl.DataFrame:
+def _helpers(rng: np.random.Generator, frame: pl.DataFrame, taken_ssns: people.SsnSet) -> pl.DataFrame:
     """Random ingredients the faults draw on, one per record."""
     n = frame.height
     letters = pl.Series([chr(c) for c in range(ord("A"), ord("Z") + 1)])
@@ -163,7 +171,7 @@ def _helpers(rng: np.random.Generator, frame: pl.DataFrame, taken_ssns: pl.Serie
 
 
 def apply_faults(
-    rng: np.random.Generator, frame: pl.DataFrame, probabilities: dict[str, float], taken_ssns: pl.Series
+    rng: np.random.Generator, frame: pl.DataFrame, probabilities: dict[str, float], taken_ssns: people.SsnSet
 ) -> pl.DataFrame:
     """Apply the faults with the given probabilities (absent = never) and append their codes to `faults`.
 
@@ -172,6 +180,7 @@ def apply_faults(
     """
     helpers = _helpers(rng, frame, taken_ssns)
     work = frame.hstack(helpers)
+    applied: list[str] = []
     for group in GROUPS:
         active = [f for f in group if probabilities.get(f.code, 0.0) > 0]
         if not active:
@@ -193,13 +202,11 @@ def apply_faults(
                 if column in f.updates:
                     expr = pl.when(pl.col(f"_f_{f.code}")).then(f.updates[column]).otherwise(expr)
             updates.append(expr.alias(column))
-        work = work.with_columns(updates).with_columns(
-            pl.concat_list(
-                pl.col("faults"), *(pl.when(pl.col(f"_f_{f.code}")).then(pl.lit(f.code)) for f in active)
-            )
-            .list.drop_nulls()
-            .alias("faults")
-        )
+        work = work.with_columns(updates)
+        applied += [f.code for f in active]
+    if applied:
+        codes = (pl.when(pl.col(f"_f_{code}")).then(pl.lit(code)) for code in applied)
+        work = work.with_columns(pl.concat_list(pl.col("faults"), *codes).list.drop_nulls().alias("faults"))
     return work.select(frame.columns)
 
 

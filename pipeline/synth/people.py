@@ -19,19 +19,38 @@ def ssn_text(values: np.ndarray) -> pl.Series:
     return pl.Series("ssn", values, dtype=pl.Int64).cast(pl.String).str.pad_start(9, "0")
 
 
-def valid_ssns(rng: np.random.Generator, n: int, exclude: pl.Series | None = None) -> pl.Series:
+class SsnSet:
+    """A set of SSNs (sorted integers) for fast membership tests of whole columns."""
+
+    def __init__(self, ssns: pl.Series) -> None:
+        values = np.sort(ssns.drop_nulls().cast(pl.Int64, strict=False).drop_nulls().to_numpy())
+        self._sorted = values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+    def contains_int(self, values: np.ndarray) -> np.ndarray:
+        if not len(self._sorted):
+            return np.zeros(len(values), dtype=bool)
+        at = np.minimum(np.searchsorted(self._sorted, values), len(self._sorted) - 1)
+        return self._sorted[at] == values
+
+    def contains(self, ssns: pl.Series) -> pl.Series:
+        values = ssns.cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
+        return pl.Series(self.contains_int(values))
+
+
+def valid_ssns(rng: np.random.Generator, n: int, exclude: SsnSet | None = None) -> pl.Series:
     """n distinct SSNs valid by SSA rules (area 001-899 but 666, group 01-99, serial 0001-9999)."""
-    out = pl.Series("ssn", [], dtype=pl.String)
-    while out.len() < n:
-        m = int((n - out.len()) * 1.05) + 16
+    out = np.zeros(0, dtype=np.int64)
+    while len(out) < n:
+        m = int((n - len(out)) * 1.05) + 16
         raw = (
             rng.choice(_AREAS, m) * 1_000_000 + rng.integers(1, 100, m) * 10_000 + rng.integers(1, 10_000, m)
         )
-        fresh = ssn_text(raw)
         if exclude is not None:
-            fresh = fresh.filter(~fresh.is_in(exclude.drop_nulls().implode()))
-        out = pl.concat([out, fresh]).unique(maintain_order=True)
-    return out.head(n)
+            raw = raw[~exclude.contains_int(raw)]
+        both = np.concatenate([out, raw])
+        _, first = np.unique(both, return_index=True)
+        out = both[np.sort(first)]
+    return ssn_text(out[:n])
 
 
 def itins(rng: np.random.Generator, n: int) -> pl.Series:
@@ -117,7 +136,7 @@ def addresses(rng: np.random.Generator, n: int) -> pl.DataFrame:
 
 
 def people(
-    rng: np.random.Generator, n: int, exclude_ssns: pl.Series | None = None, *, male_share: float = 0.5
+    rng: np.random.Generator, n: int, exclude_ssns: SsnSet | None = None, *, male_share: float = 0.5
 ) -> pl.DataFrame:
     """n fresh persons: sex, names (middle names/initials, some suffixes), DOB 1955-2004, SSN, address."""
     sex = np.where(rng.random(n) < male_share, "M", "F")

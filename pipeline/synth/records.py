@@ -165,22 +165,35 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def _ssn_pool(registry: RegistryFrames) -> pl.Series:
-    return pl.concat([registry.ncp["ssn"], registry.alias["ssn"]]).drop_nulls()
+def _ssn_pool(registry: RegistryFrames) -> people.SsnSet:
+    return people.SsnSet(pl.concat([registry.ncp["ssn"], registry.alias["ssn"]]))
 
 
-def _fill_unknowns(rng: np.random.Generator, frame: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+def _fill_unknowns(rng: np.random.Generator, frame: pl.DataFrame, taken: people.SsnSet) -> pl.DataFrame:
     """What the registry lacks (SSN, DOB, sex, address) the real person still has."""
-    fresh = people.people(rng, frame.height, taken)
-    moved = frame["address_line1"].is_null()
-    return frame.with_columns(
-        *(frame[c].fill_null(fresh[c]) for c in ("ssn", "dob", "sex")),
-        *(pl.when(moved).then(fresh[c]).otherwise(frame[c]).alias(c) for c in faults.ADDRESS_FIELDS),
+    lacking = frame.select(
+        pl.any_horizontal(pl.col(c).is_null() for c in ("ssn", "dob", "sex", "address_line1"))
     )
+    rows = np.flatnonzero(lacking.to_series().to_numpy())
+    fresh = people.people(rng, len(rows), taken)
+    fresh = fresh.select(pl.all().name.prefix("_fresh_")).with_columns(_row=pl.Series(rows, dtype=pl.UInt32))
+    joined = frame.with_row_index("_row").join(fresh, on="_row", how="left", maintain_order="left")
+    moved = pl.col("address_line1").is_null()
+    return joined.with_columns(
+        *(pl.col(c).fill_null(pl.col(f"_fresh_{c}")) for c in ("ssn", "dob", "sex")),
+        *(
+            pl.when(moved).then(pl.col(f"_fresh_{c}")).otherwise(pl.col(c)).alias(c)
+            for c in faults.ADDRESS_FIELDS
+        ),
+    ).select(frame.columns)
 
 
 def _anchors(
-    rng: np.random.Generator, registry: RegistryFrames, n: int, taken: pl.Series, where: pl.Expr | None = None
+    rng: np.random.Generator,
+    registry: RegistryFrames,
+    n: int,
+    taken: people.SsnSet,
+    where: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """n NCPs drawn with replacement (from those matching `where`), unknowns filled, anchor columns set."""
     pool = registry.ncp if where is None else registry.ncp.filter(where)
@@ -231,7 +244,7 @@ def _with_ssn_digit_changed(rng: np.random.Generator, ssn: pl.Series) -> pl.Seri
     return frame.select(faults.FAULT_BY_CODE["ssn_typo"].updates["ssn"]).to_series()
 
 
-def _twin(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+def _twin(rng: np.random.Generator, anchor: pl.DataFrame, taken: people.SsnSet) -> pl.DataFrame:
     """Same surname, DOB and address; another first name; often the next SSN."""
     n = anchor.height
     base_sex = anchor["sex"].to_numpy()
@@ -240,7 +253,7 @@ def _twin(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Series) -> p
     next_ssn = anchor["ssn"].str.head(8) + ((anchor["ssn"].str.tail(1).cast(pl.Int64) + 1) % 10).cast(
         pl.String
     )
-    adjacent = pl.Series(rng.random(n) < 0.3) & ~next_ssn.is_in(taken.implode())
+    adjacent = pl.Series(rng.random(n) < 0.3) & ~taken.contains(next_ssn)
     return anchor.with_columns(
         sex=pl.Series(sex, dtype=pl.String),
         first_name=people.other_first_names(rng, sex, anchor["first_name"]),
@@ -250,7 +263,7 @@ def _twin(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Series) -> p
     )
 
 
-def _jr_sr(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+def _jr_sr(rng: np.random.Generator, anchor: pl.DataFrame, taken: people.SsnSet) -> pl.DataFrame:
     """Father or son: same first, middle and last name and address, DOB 20-35 years apart, own SSN."""
     gen = relative_generation(rng, anchor)
     return anchor.with_columns(
@@ -258,7 +271,9 @@ def _jr_sr(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Series) -> 
     )
 
 
-def _relative_same_address(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+def _relative_same_address(
+    rng: np.random.Generator, anchor: pl.DataFrame, taken: people.SsnSet
+) -> pl.DataFrame:
     """Spouse or sibling: same surname and address, another first name and DOB."""
     n = anchor.height
     base_sex = anchor["sex"].to_numpy()
@@ -275,7 +290,7 @@ def _relative_same_address(rng: np.random.Generator, anchor: pl.DataFrame, taken
     )
 
 
-def _relatives_ssn(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+def _relatives_ssn(rng: np.random.Generator, anchor: pl.DataFrame, taken: people.SsnSet) -> pl.DataFrame:
     """Someone using the NCP's SSN: another first name and DOB, often the same surname and address."""
     n = anchor.height
     fresh = people.people(rng, n, taken)
@@ -292,7 +307,9 @@ def _relatives_ssn(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Ser
     ).hstack(anchor.select("person_id", "_anchor_id", "_anchor_last"))
 
 
-def _common_name_stranger(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+def _common_name_stranger(
+    rng: np.random.Generator, anchor: pl.DataFrame, taken: people.SsnSet
+) -> pl.DataFrame:
     """A stranger with the NCP's (common) first and last name, sometimes the same DOB; own SSN and address."""
     fresh = people.people(rng, anchor.height, taken)
     same_dob = pl.Series(rng.random(anchor.height) < 0.3)
@@ -305,7 +322,7 @@ def _common_name_stranger(rng: np.random.Generator, anchor: pl.DataFrame, taken:
     ).hstack(anchor.select("person_id", "_anchor_id", "_anchor_last"))
 
 
-def _ssn_neighbor(rng: np.random.Generator, anchor: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+def _ssn_neighbor(rng: np.random.Generator, anchor: pl.DataFrame, taken: people.SsnSet) -> pl.DataFrame:
     """A stranger whose SSN is one digit away from the NCP's."""
     fresh = people.people(rng, anchor.height, taken)
     return fresh.with_columns(ssn=_with_ssn_digit_changed(rng, anchor["ssn"])).hstack(
@@ -317,7 +334,7 @@ _COMMON_LAST = pools.surnames().names.head(100).implode()
 _COMMON_FIRST = pl.concat(
     [pools.first_names("M").names.head(60), pools.first_names("F").names.head(60)]
 ).implode()
-HardNegativeBuilder = Callable[[np.random.Generator, pl.DataFrame, pl.Series], pl.DataFrame]
+HardNegativeBuilder = Callable[[np.random.Generator, pl.DataFrame, people.SsnSet], pl.DataFrame]
 _BUILDERS: dict[str, tuple[HardNegativeBuilder, pl.Expr | None]] = {
     "twin": (_twin, pl.col("ssn").is_not_null()),
     "jr_sr": (_jr_sr, (pl.col("sex") == "M") & pl.col("suffix").is_null()),
@@ -332,7 +349,7 @@ _BUILDERS: dict[str, tuple[HardNegativeBuilder, pl.Expr | None]] = {
 
 
 def _hard_negatives(
-    rng: np.random.Generator, registry: RegistryFrames, n: int, profile: Profile, taken: pl.Series
+    rng: np.random.Generator, registry: RegistryFrames, n: int, profile: Profile, taken: people.SsnSet
 ) -> pl.DataFrame:
     kinds = list(profile.hard_negatives)
     weights = np.array([profile.hard_negatives[k] for k in kinds])

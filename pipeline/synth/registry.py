@@ -69,7 +69,7 @@ def _ids(prefix: str, n: int, width: int) -> pl.Expr:
     return pl.lit(prefix) + (pl.int_range(n) + 1).cast(pl.String).str.pad_start(width, "0")
 
 
-def _twins(rng: np.random.Generator, base: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+def _twins(rng: np.random.Generator, base: pl.DataFrame, taken: people.SsnSet) -> pl.DataFrame:
     """A twin per base row: same surname, DOB and address, another first name, often the next SSN serial."""
     n = base.height
     sex = np.where(
@@ -80,9 +80,7 @@ def _twins(rng: np.random.Generator, base: pl.DataFrame, taken: pl.Series) -> pl
         pl.String
     )
     adjacent = (
-        pl.Series(rng.random(n) < 0.4)
-        & ~next_serial.str.ends_with("0000")
-        & ~next_serial.is_in(taken.implode())
+        pl.Series(rng.random(n) < 0.4) & ~next_serial.str.ends_with("0000") & ~taken.contains(next_serial)
     )
     return base.with_columns(
         sex=pl.Series(sex, dtype=pl.String),
@@ -113,7 +111,7 @@ def relative_generation(rng: np.random.Generator, base: pl.DataFrame) -> pl.Data
 
 
 def _jr_sr(
-    rng: np.random.Generator, base: pl.DataFrame, taken: pl.Series
+    rng: np.random.Generator, base: pl.DataFrame, taken: people.SsnSet
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(base with JR/SR set, the other generation): same first/middle/last and address."""
     gen = relative_generation(rng, base)
@@ -139,8 +137,8 @@ def _ncp(rng: np.random.Generator, n: int) -> pl.DataFrame:
     jr_idx = rng.choice(men, min(n_jrsr, len(men)), replace=False)
     rest = np.setdiff1d(np.arange(n_base), jr_idx)
     twin_idx = rng.choice(rest, n_twins, replace=False)
-    twins = _twins(rng, base[twin_idx], base["ssn"])
-    juniors, seniors = _jr_sr(rng, base[jr_idx], pl.concat([base["ssn"], twins["ssn"]]))
+    twins = _twins(rng, base[twin_idx], people.SsnSet(base["ssn"]))
+    juniors, seniors = _jr_sr(rng, base[jr_idx], people.SsnSet(pl.concat([base["ssn"], twins["ssn"]])))
     base = base.with_row_index("_i").update(
         juniors.with_columns(_i=pl.Series(jr_idx, dtype=pl.UInt32)), on="_i"
     )
@@ -187,7 +185,7 @@ def _alias(rng: np.random.Generator, ncp: pl.DataFrame) -> pl.DataFrame:
             pl.lit(None, dtype=pl.String).alias(c)
             for c in ("first_name", "middle_name", "last_name", "suffix")
         ),
-        ssn=people.valid_ssns(rng, has_ssn.height, ncp["ssn"]),
+        ssn=people.valid_ssns(rng, has_ssn.height, people.SsnSet(ncp["ssn"])),
     )
     return (
         pl.concat([maiden, nick_rows, hyphen, ssn_rows])

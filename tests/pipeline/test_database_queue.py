@@ -1,4 +1,4 @@
-"""queue_run on SQLite and PostgreSQL: items as the rules imply, no duplicates on reruns or overlapping sources."""
+"""queue_run on SQLite and PostgreSQL: items as the rules imply; reruns and other sources never duplicate."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from pipeline.database import Database
+from pipeline.database import Database, QueueReport
 from tests.worklists import scenario as s
+from worklists import RunInfo
 
 NEW_HIRE_RULES = ("locate_hit", "iwo_candidate")
 
@@ -23,8 +24,10 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def _queue_new_hire(db: Database, sha: str = "a" * 64):  # type: ignore[no-untyped-def]
-    return s.queue(db, "new_hire", NEW_HIRE_RULES, s.NEW_HIRE_RECEIVED, sha, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS)
+def _queue_new_hire(db: Database, sha: str = "a" * 64) -> QueueReport:
+    return s.queue(
+        db, "new_hire", NEW_HIRE_RULES, s.NEW_HIRE_RECEIVED, sha, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS
+    )
 
 
 def _count(db: Database, table: str) -> int:
@@ -65,7 +68,9 @@ def test_the_same_records_in_another_file_only_corroborate(db: Database) -> None
 
 def test_a_wage_record_confirming_a_new_hire_employer_is_corroboration(db: Database) -> None:
     _queue_new_hire(db)
-    wage = s.queue(db, "quarterly_wage", NEW_HIRE_RULES, s.WAGE_RECEIVED, "c" * 64, s.WAGE_MATCHES, s.WAGE_RECORDS)
+    wage = s.queue(
+        db, "quarterly_wage", NEW_HIRE_RULES, s.WAGE_RECEIVED, "c" * 64, s.WAGE_MATCHES, s.WAGE_RECORDS
+    )
     # P1/FEIN 222222222: 2 locate + 2 IWO items exist already; P4/FEIN 888888888 is a new locate hit.
     assert wage.by_kind == {"locate_hit": 1}
     assert (wage.new_items, wage.corroborated) == (1, 4)
@@ -106,7 +111,7 @@ def test_a_failing_queue_leaves_nothing_behind(db: Database) -> None:
     assert (_count(db, "run_match"), _count(db, "work_item"), _count(db, "work_item_evidence")) == (0, 0, 0)
 
 
-def _items_for(db: Database, info, matches: pl.DataFrame) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+def _items_for(db: Database, info: RunInfo, matches: pl.DataFrame) -> pl.DataFrame:
     from worklists import RulesConfig, build_work_items
 
     records = s.records(s.NEW_HIRE_RECORDS, "new_hire", info.file_name, s.NEW_HIRE_RECEIVED)

@@ -1,4 +1,4 @@
-"""Worklist on SQLite and PostgreSQL: list, claim (never twice, also under concurrency), resolve, labels, audit."""
+"""Worklist on SQLite and PostgreSQL: list, claim (never twice, even concurrently), resolve, labels, audit."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def _queued(url: str) -> Database:
     database.create_schema()
     database.replace_registry(s.REGISTRY)
     rules = ("locate_hit", "iwo_candidate")
-    s.queue(database, "new_hire", rules, s.NEW_HIRE_RECEIVED, "a" * 64, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS)
+    s.queue(
+        database, "new_hire", rules, s.NEW_HIRE_RECEIVED, "a" * 64, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS
+    )
     s.queue(database, "quarterly_wage", rules, s.WAGE_RECEIVED, "c" * 64, s.WAGE_MATCHES, s.WAGE_RECORDS)
     return database
 
@@ -50,7 +52,9 @@ def test_claim_takes_the_workers_items_first_then_by_due_date(db: Database) -> N
     claimed = db.claim_items("CW2", 3)
     assert claimed.height == 3
     assert set(claimed.get_column("caseworker_id")) == {"CW2"}
-    assert set(claimed.get_column("status")) == {"claimed"} and set(claimed.get_column("assigned_to")) == {"CW2"}
+    assert set(claimed.get_column("status")) == {"claimed"} and set(claimed.get_column("assigned_to")) == {
+        "CW2"
+    }
     # the items routed to CW2: C2 (locate + IWO) and C6 (two locates); the IWO (due soonest) is among them
     assert "iwo_candidate" in claimed.get_column("item_kind").to_list()
     other = db.claim_items(HOSTILE, 100)
@@ -87,7 +91,11 @@ def test_resolve_records_who_and_when_and_feeds_labels(db: Database) -> None:
     assert (sighting["run_id"], sighting["model_version"], sighting["snapshot_id"]) == (
         "new_hire-aaaaaaaaaaaaaaaa", "test-model-1", "snapshot"
     )  # fmt: skip
-    assert (sighting["file_sha256"], sighting["file_name"], sighting["record_number"]) == ("a" * 64, "new_hire.txt", 6)
+    assert (sighting["file_sha256"], sighting["file_name"], sighting["record_number"]) == (
+        "a" * 64,
+        "new_hire.txt",
+        6,
+    )
     assert sighting["file_received_at"] == datetime(2026, 11, 25, 6)
     assert sighting["evidence"] == {"last_name_level": "exact", "last_name_weight": 6.5, "ssn_level": "exact",
                                     "ssn_weight": 12.0}  # fmt: skip

@@ -31,7 +31,13 @@ def _summary(**extra: object) -> dict[str, object]:
         "matched_auto": 2,
         "matched_review": 1,
         "unmatched": 2,
-        "queued": {"iwo_candidate": 2, "locate_hit": 3, "match_review": 1},
+        "queued": {
+            "run_id": "new_hire-0123456789abcdef",
+            "matches_stored": 3,
+            "new_items": 6,
+            "corroborated": 1,
+            "by_kind": {"iwo_candidate": 2, "locate_hit": 3, "match_review": 1},
+        },
         **extra,
     }
 
@@ -75,7 +81,7 @@ def _decoded_png(page: str) -> bytes:
 def test_report_counts_histogram_and_iwo_timeliness(tmp_path: Path) -> None:
     run_dir = tmp_path / "runs" / "new_hire-0123456789abcdef"
     summary = _summary(
-        thresholds={"auto": 15.0, "review": 6.0},
+        thresholds={"auto": 15.0, "review": 6.0, "margin": 6.0, "target_precision": 0.999},
         iwo_due_dates={"2026-01-06": 1, "2026-01-07": 1},
         queued_at="2026-01-06T23:10:00+00:00",
         timings={"parse": 0.5, "match": 2.25, "queue": 0.1},
@@ -89,7 +95,9 @@ def test_report_counts_histogram_and_iwo_timeliness(tmp_path: Path) -> None:
     assert _decoded_png(page).startswith(b"\x89PNG\r\n\x1a\n")
     assert "<td>ssn_not_numeric</td><td>2</td>" in page
     assert "<td>iwo_candidate</td><td>2</td>" in page and "<td>locate_hit</td><td>3</td>" in page
-    assert "<td>work items queued</td><td>6</td>" in page
+    assert "<td>work items queued (new)</td><td>6</td>" in page
+    assert "<td>already queued, corroborated</td><td>1</td>" in page
+    assert "matches_stored" not in page
     assert "<td>2026-01-06</td><td>1</td><td>due today</td>" in page
     assert "<td>2026-01-07</td><td>1</td><td>on time</td>" in page
     assert "<td>none</td><td>1</td>" in page  # the unmatched best candidate from scores.parquet
@@ -113,7 +121,7 @@ def test_report_never_contains_pii(tmp_path: Path, with_scores: bool) -> None:
     ]:
         assert value not in page
     assert "thresholds not recorded with this run" in page
-    assert "no IWO candidates" in page
+    assert "2 IWO candidates queued; due dates not recorded with this run" in page
 
 
 def test_report_of_a_run_without_matches(tmp_path: Path) -> None:

@@ -167,17 +167,27 @@ WAGE_RECORDS = [
 WAGE_MATCHES = [(2, "P1", "auto"), (3, "P4", "auto")]
 
 FIDM_RECEIVED = date(2026, 10, 1)
-_BANK = {"institution_tin": "990000001", "institution_name": "FIRST BANK", "institution_address_line1": "1 VAULT ST",
-         "institution_city": "CHICAGO", "institution_state": "IL", "institution_zip": "606010000"}  # fmt: skip
+_BANK = {
+    "institution_tin": "990000001",
+    "institution_name": "FIRST BANK",
+    "institution_address_line1": "1 VAULT ST",
+    "institution_city": "CHICAGO",
+    "institution_state": "IL",
+    "institution_zip": "606010000",
+}
 FIDM_RECORDS = [
     # P1: levy on C1 (arrears 1000 >= 500); C2 (arrears 200) and C3 (closed) do not qualify.
-    {"record_number": 2, "account_number": "ACCT-1", "account_balance": 5000, "trust_indicator": "0", **_BANK},
+    {"record_number": 2, "account_number": "ACCT-1", "account_balance": 5000, "trust_indicator": "0",
+     **_BANK},
     # P1: an IOLTA trust account: never levied.
-    {"record_number": 3, "account_number": "ACCT-2", "account_balance": 9000, "trust_indicator": "2", **_BANK},
+    {"record_number": 3, "account_number": "ACCT-2", "account_balance": 9000, "trust_indicator": "2",
+     **_BANK},
     # P1: balance under the minimum (100).
-    {"record_number": 4, "account_number": "ACCT-3", "account_balance": 99, "trust_indicator": "0", **_BANK},
+    {"record_number": 4, "account_number": "ACCT-3", "account_balance": 99, "trust_indicator": "0",
+     **_BANK},
     # P2 (FV): arrears 0 -> no levy.
-    {"record_number": 5, "account_number": "ACCT-4", "account_balance": 700, "trust_indicator": "0", **_BANK},
+    {"record_number": 5, "account_number": "ACCT-4", "account_balance": 700, "trust_indicator": "0",
+     **_BANK},
 ]  # fmt: skip
 FIDM_MATCHES = [(2, "P1", "auto"), (3, "P1", "auto"), (4, "P1", "auto"), (5, "P2", "auto")]
 

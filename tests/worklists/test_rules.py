@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import polars as pl
 import pytest
@@ -30,11 +31,13 @@ def _items(
     return build_work_items(found, records, registry or s.REGISTRY, config or RulesConfig(), info)
 
 
-def _new_hire(**kwargs: object) -> pl.DataFrame:
-    return _items("new_hire", NEW_HIRE_RULES, s.NEW_HIRE_RECEIVED, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS, **kwargs)  # type: ignore[arg-type]
+def _new_hire(sha: str = "a" * 64) -> pl.DataFrame:
+    return _items(
+        "new_hire", NEW_HIRE_RULES, s.NEW_HIRE_RECEIVED, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS, sha=sha
+    )
 
 
-def _info(items: pl.DataFrame) -> list[dict[str, object]]:
+def _info(items: pl.DataFrame) -> list[dict[str, Any]]:
     return [json.loads(v) for v in items.get_column("new_info")]
 
 
@@ -59,14 +62,27 @@ def test_new_hire_items_are_exactly_what_the_rules_imply() -> None:
 
 def test_items_carry_routing_provenance_and_match_evidence() -> None:
     items = _new_hire()
-    iwo = items.filter((pl.col("item_kind") == "iwo_candidate") & (pl.col("case_id") == "C2")).row(0, named=True)
+    iwo = items.filter((pl.col("item_kind") == "iwo_candidate") & (pl.col("case_id") == "C2")).row(
+        0, named=True
+    )
     assert (iwo["caseworker_id"], iwo["office_id"], iwo["source"]) == ("CW2", "OF1", "new_hire")
-    assert (iwo["file_sha256"], iwo["file_name"], iwo["run_id"]) == ("a" * 64, "new_hire.txt", "new_hire-" + "a" * 16)
-    assert (iwo["match_probability"], iwo["decision"], iwo["model_version"]) == (0.9999, "auto", "test-model-1")
+    assert (iwo["file_sha256"], iwo["file_name"], iwo["run_id"]) == (
+        "a" * 64,
+        "new_hire.txt",
+        "new_hire-" + "a" * 16,
+    )
+    assert (iwo["match_probability"], iwo["decision"], iwo["model_version"]) == (
+        0.9999,
+        "auto",
+        "test-model-1",
+    )
     assert iwo["reasons"] == "ssn exact; last name exact"
     info = json.loads(iwo["new_info"])
     assert info["employer_fein"] == "222222222" and info["employer_name"] == "ACME CORP"
-    assert (info["iwo_address_line1"], info["iwo_zip"]) == ("1 FACTORY RD", "62703")  # employer address fallback
+    assert (info["iwo_address_line1"], info["iwo_zip"]) == (
+        "1 FACTORY RD",
+        "62703",
+    )  # employer address fallback
     assert info["hire_date"] == "2026-11-02"
     assert info["text"] == "EMPLOYER ACME CORP FEIN 222222222"
 
@@ -134,9 +150,13 @@ def test_wage_and_new_hire_reporting_the_same_employer_share_keys() -> None:
 
 
 def test_a_source_only_feeds_its_own_rules() -> None:
-    locate_only = _items("ui_claim", ("locate_hit",), s.NEW_HIRE_RECEIVED, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS)
+    locate_only = _items(
+        "ui_claim", ("locate_hit",), s.NEW_HIRE_RECEIVED, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS
+    )
     assert set(locate_only.get_column("item_kind")) == {"locate_hit", "match_review"}
-    assert locate_only.filter(pl.col("item_kind") == "match_review").get_column("due_date").to_list() == [None]
+    assert locate_only.filter(pl.col("item_kind") == "match_review").get_column("due_date").to_list() == [
+        None
+    ]
     with pytest.raises(ValueError, match="unknown work rules"):
         _items("new_hire", ("teleport",), s.NEW_HIRE_RECEIVED, s.NEW_HIRE_MATCHES, s.NEW_HIRE_RECORDS)
 
@@ -146,10 +166,21 @@ def test_levy_thresholds_and_trust_accounts() -> None:
     items = _items("fidm", rules, s.FIDM_RECEIVED, s.FIDM_MATCHES, s.FIDM_RECORDS)
     assert items.select("item_kind", "case_id", "record_number").rows() == [("levy_candidate", "C1", 2)]
     info = _info(items)[0]
-    assert (info["account_number"], info["account_balance"], info["levy_address_line1"]) == ("ACCT-1", 5000, "1 VAULT ST")
-    lower = _items("fidm", rules, s.FIDM_RECEIVED, s.FIDM_MATCHES, s.FIDM_RECORDS, RulesConfig(levy_min_arrears=150))
-    assert sorted(lower.select("case_id", "record_number").rows()) == [("C1", 2), ("C2", 2)]  # never the trust
-    higher = _items("fidm", rules, s.FIDM_RECEIVED, s.FIDM_MATCHES, s.FIDM_RECORDS, RulesConfig(levy_min_balance=5001))
+    assert (info["account_number"], info["account_balance"], info["levy_address_line1"]) == (
+        "ACCT-1",
+        5000,
+        "1 VAULT ST",
+    )
+    lower = _items(
+        "fidm", rules, s.FIDM_RECEIVED, s.FIDM_MATCHES, s.FIDM_RECORDS, RulesConfig(levy_min_arrears=150)
+    )
+    assert sorted(lower.select("case_id", "record_number").rows()) == [
+        ("C1", 2),
+        ("C2", 2),
+    ]  # never the trust
+    higher = _items(
+        "fidm", rules, s.FIDM_RECEIVED, s.FIDM_MATCHES, s.FIDM_RECORDS, RulesConfig(levy_min_balance=5001)
+    )
     assert higher.is_empty()
     unknown_trust = [{**s.FIDM_RECORDS[0], "trust_indicator": "6"}]
     assert _items("fidm", rules, s.FIDM_RECEIVED, [(2, "P1", "auto")], unknown_trust).height == 1
@@ -161,7 +192,9 @@ def test_license_suspension_threshold_in_months_of_support() -> None:
     rules = ("locate_hit", "license_suspension_candidate")
     items = _items("dmv", rules, s.DMV_RECEIVED, s.DMV_MATCHES, s.DMV_RECORDS)
     assert sorted(items.select("case_id", "record_number").rows()) == [("C1", 2), ("C2", 2)]
-    strict = _items("dmv", rules, s.DMV_RECEIVED, s.DMV_MATCHES, s.DMV_RECORDS, RulesConfig(suspension_arrears_months=4))
+    strict = _items(
+        "dmv", rules, s.DMV_RECEIVED, s.DMV_MATCHES, s.DMV_RECORDS, RulesConfig(suspension_arrears_months=4)
+    )
     assert strict.select("case_id").to_series().to_list() == ["C2"]  # 1000 <= 4 x 300; C2: 200 > 0
     assert _info(items)[0]["license_number"] == "D100"
 
@@ -176,7 +209,12 @@ def test_locate_compares_normalised_addresses_and_current_employers() -> None:
     ]
     found = [(2, "P1", "auto"), (3, "P1", "auto"), (4, "P1", "auto"), (5, "P4", "auto"), (6, "P1", "auto")]
     items = _items("ui_claim", ("locate_hit",), s.NEW_HIRE_RECEIVED, found, rows)
-    assert sorted(items.select("record_number", "case_id").rows()) == [(3, "C1"), (3, "C2"), (4, "C1"), (4, "C2")]
+    assert sorted(items.select("record_number", "case_id").rows()) == [
+        (3, "C1"),
+        (3, "C2"),
+        (4, "C1"),
+        (4, "C2"),
+    ]
 
 
 def test_no_matches_no_items() -> None:

@@ -196,9 +196,9 @@ def _report(run_id: str, elapsed: float, records: int, chunk_size: int) -> None:
         f"\ncsmatch_new_hire run {run_id}: {records:,} records, chunk size {chunk_size:,}, "
         f"{len(rows)} mapped match chunks, run wall time {elapsed:.1f}s"
     )
-    print(f"{'map':>4}  {'chunk':<42} {'worker':<12} {'seconds':>8}")
+    print(f"{'map':>4}  {'chunk':<50} {'worker':<12} {'seconds':>8}")
     for map_index, label, hostname, seconds in rows:
-        print(f"{map_index:>4}  {label or '':<42} {hostname or '?':<12} {float(seconds or 0):>8.1f}")
+        print(f"{map_index:>4}  {label or '':<50} {hostname or '?':<12} {float(seconds or 0):>8.1f}")
     per_worker = Counter(hostname for _, _, hostname, _ in rows)
     print("chunks per worker:", dict(sorted(per_worker.items())))
     other = _query(

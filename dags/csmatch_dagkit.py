@@ -245,9 +245,13 @@ def iwo_window_at_risk(context: dict[str, Any], source: str) -> None:
 
 
 def iwo_deadline(source: str, within: timedelta) -> DeadlineAlert:
-    """Alert when a run is not done `within` of its logical date (a day leaves one business day for IWOs)."""
+    """Alert when a run is not done `within` of being queued (a day leaves one business day for IWOs).
+
+    Queued-at rather than logical date: manual runs have no logical date, and a backfill of an old date
+    would otherwise alert the moment it starts.
+    """
     return DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=within,
         callback=SyncCallback(iwo_window_at_risk, kwargs={"source": source}),
         name=f"csmatch_{source}_iwo_window",

@@ -25,8 +25,9 @@ def auto_blockers() -> dict[str, pl.Expr]:
     - `first_name_differs`: another first name (twins, siblings, a relative using the SSN).
     - `dob_differs`: another birth date (JR/SR, a parent, a relative using the SSN).
     - `suffix_differs`: JR vs SR (or II vs III).
-    - `first_name_unconfirmed`: without an agreeing SSN only an exactly agreeing first name rules out a
-      twin or sibling (JOHN/JOAN, CHARLES/CARL, a brother named after the NCP's middle name).
+    - `first_name_unconfirmed`: unless the SSN agrees exactly, only an exactly agreeing first name rules
+      out a twin or sibling (JOHN/JOAN, CHARLES/CARL, a brother named after the NCP's middle name);
+      twins' SSNs are often one digit apart.
     - `no_identifier`: neither an agreeing SSN nor an exact DOB (name and address alone are shared
       by relatives at the same address).
     """
@@ -36,7 +37,7 @@ def auto_blockers() -> dict[str, pl.Expr]:
         "first_name_differs": _code("first_name", "else"),
         "dob_differs": _code("dob", "else"),
         "suffix_differs": _code("suffix", "disagree"),
-        "first_name_unconfirmed": ~_code("first_name", "exact") & ~ssn_agrees,
+        "first_name_unconfirmed": ~_code("first_name", "exact") & ~_code("ssn", "exact"),
         "no_identifier": ~ssn_agrees & ~_code("dob", "exact"),
     }
 

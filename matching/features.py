@@ -14,6 +14,7 @@ FEATURES = (
     "first_initial", "last_phonetic", "dob", "birth_year", "sex", "street", "zip5", "city", "state",
 )  # fmt: skip
 
+_NAME_FIELDS = ("first_name", "middle_name", "last_name", "suffix")
 PERSON_FIELDS = ("ssn", "first_name", "middle_name", "last_name", "suffix", "dob", "sex",
                  "address_line1", "city", "state", "zip")  # fmt: skip
 
@@ -51,26 +52,52 @@ def _date(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Date)
 
 
+def _per_distinct(frame: pl.DataFrame, raw: pl.Expr, outputs: list[pl.Expr]) -> pl.DataFrame:
+    """`outputs` (expressions over column `raw`) computed once per distinct value, one row per frame row."""
+    values = frame.select(raw.alias("raw"))
+    lookup = values.unique().drop_nulls().with_columns(outputs)
+    return values.join(lookup, on="raw", how="left", maintain_order="left").drop("raw")
+
+
 def normalise_person(frame: pl.DataFrame) -> pl.DataFrame:
-    """The normalised feature columns of a frame with raw person columns (canonical or registry)."""
+    """The normalised feature columns of a frame with raw person columns (canonical or registry).
+
+    Text fields are normalised once per distinct value (names repeat a lot), then joined back.
+    """
+    first, middle, last = (
+        _per_distinct(frame, _text(frame, f), normalise.name_fields(pl.col("raw")))
+        for f in ("first_name", "middle_name", "last_name")
+    )
+    places = pl.concat(
+        [
+            _per_distinct(
+                frame, _text(frame, "address_line1"), [normalise.street(pl.col("raw")).alias("street")]
+            ),
+            _per_distinct(frame, _text(frame, "city"), [normalise.place(pl.col("raw")).alias("city")]),
+        ],
+        how="horizontal",
+    )
     ssn = normalise.ssn(_text(frame, "ssn", 9))
-    out = frame.select(
-        ssn.alias("ssn"),
-        ssn.cast(pl.Int64).alias("ssn_num"),
-        normalise.ssn_last4(ssn, _text(frame, "ssn_last4", 4)).alias("ssn_last4"),
-        *normalise.names(
-            _text(frame, "first_name"),
-            _text(frame, "middle_name"),
-            _text(frame, "last_name"),
-            _text(frame, "suffix"),
-        ),
-        normalise.dob(_date(frame, "dob")).alias("dob"),
-        normalise.sex(_text(frame, "sex")).alias("sex"),
-        normalise.street(_text(frame, "address_line1")).alias("street"),
-        normalise.zip5(_text(frame, "zip", 5)).alias("zip5"),
-        normalise.place(_text(frame, "city")).alias("city"),
-        normalise.place(_text(frame, "state")).alias("state"),
+    out = pl.concat(
+        [
+            frame.select(
+                ssn.alias("ssn"),
+                ssn.cast(pl.Int64).alias("ssn_num"),
+                normalise.ssn_last4(ssn, _text(frame, "ssn_last4", 4)).alias("ssn_last4"),
+                _text(frame, "suffix").alias("_suffix_field"),
+                normalise.dob(_date(frame, "dob")).alias("dob"),
+                normalise.sex(_text(frame, "sex")).alias("sex"),
+                normalise.zip5(_text(frame, "zip", 5)).alias("zip5"),
+                normalise.place(_text(frame, "state")).alias("state"),
+            ),
+            first.select(first_name="whole", _first_suffix="tail_suffix"),
+            middle.select(middle_name="whole"),
+            last.select(last_name="whole", last_parts="parts", _last_suffix="tail_suffix"),
+            places,
+        ],
+        how="horizontal",
     ).with_columns(
+        normalise.combine_suffix(pl.col("_suffix_field"), pl.col("_last_suffix"), pl.col("_first_suffix")),
         first_initial=pl.col("first_name").str.slice(0, 1),
         birth_year=pl.col("dob").dt.year().cast(pl.Int32),
     )
@@ -142,6 +169,3 @@ def prepare_registry(ncp: pl.DataFrame, alias: pl.DataFrame | None = None) -> pl
         last_tf=(pl.col("person_id").n_unique().over("last_name") / n_persons).fill_null(0.0),
         first_tf=(pl.col("person_id").n_unique().over("first_name") / n_persons).fill_null(0.0),
     ).select("identity_id", "person_id", "person_key", "identity_kind", *FEATURES, "last_tf", "first_tf")
-
-
-_NAME_FIELDS = ("first_name", "middle_name", "last_name", "suffix")

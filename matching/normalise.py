@@ -90,28 +90,41 @@ def suffix(expr: pl.Expr) -> pl.Expr:
     return cleaned.replace_strict(SUFFIXES, default=None, return_dtype=pl.String)
 
 
-def names(first: pl.Expr, middle: pl.Expr, last: pl.Expr, suffix_field: pl.Expr) -> list[pl.Expr]:
-    """Normalised `first_name`, `middle_name`, `last_name`, `last_parts`, `suffix` from the raw fields.
-
-    Names are letters only (SMITH-JONES -> SMITHJONES, DE LA CRUZ -> DELACRUZ); `last_parts` keeps the
-    pieces of a hyphenated or compound surname (SMITH, JONES; CRUZ) so either part can agree. A suffix
-    written into the first or last name moves to `suffix`.
-    """
-    first_t, middle_t, last_t = _tokens(first), _tokens(middle), _tokens(last)
-    last_clean = _without_suffix(last_t)
-    parts = last_clean.list.eval(
+def name_fields(raw: pl.Expr) -> list[pl.Expr]:
+    """One raw name field as `whole` (letters only: SMITH-JONES -> SMITHJONES, DE LA CRUZ -> DELACRUZ),
+    `parts` (the pieces of a hyphenated or compound name: SMITH, JONES; CRUZ) and `tail_suffix` (a
+    generation suffix written at its end: SMITH JR -> JR)."""
+    tokens = _tokens(raw)
+    clean = _without_suffix(tokens)
+    parts = clean.list.eval(
         pl.element().filter((pl.element().str.len_chars() > 1) & ~pl.element().is_in(PARTICLES))
     )
     return [
-        _joined(_without_suffix(first_t)).alias("first_name"),
-        _joined(_without_suffix(middle_t)).alias("middle_name"),
-        _joined(last_clean).alias("last_name"),
-        pl.when(last_clean.list.len() > 1)
+        _joined(clean).alias("whole"),
+        pl.when(clean.list.len() > 1)
         .then(parts)
         .otherwise(pl.lit([], dtype=pl.List(pl.String)))
-        .alias("last_parts"),
-        pl.coalesce(suffix(suffix_field), _suffix_of(last_t), _suffix_of(first_t)).alias("suffix"),
+        .alias("parts"),
+        _suffix_of(tokens).alias("tail_suffix"),
     ]
+
+
+def names(first: pl.Expr, middle: pl.Expr, last: pl.Expr, suffix_field: pl.Expr) -> list[pl.Expr]:
+    """Normalised `first_name`, `middle_name`, `last_name`, `last_parts`, `suffix` from the raw fields
+    (see `name_fields`); a suffix written into the last or first name moves to `suffix`."""
+    f, m, last_f = name_fields(first), name_fields(middle), name_fields(last)
+    return [
+        f[0].alias("first_name"),
+        m[0].alias("middle_name"),
+        last_f[0].alias("last_name"),
+        last_f[1].alias("last_parts"),
+        combine_suffix(suffix_field, last_f[2], f[2]),
+    ]
+
+
+def combine_suffix(suffix_field: pl.Expr, from_last: pl.Expr, from_first: pl.Expr) -> pl.Expr:
+    """The suffix field if it holds one, else a suffix found at the end of the last or first name."""
+    return pl.coalesce(suffix(suffix_field), from_last, from_first).alias("suffix")
 
 
 def split_full_name(full: pl.Expr) -> list[pl.Expr]:
@@ -167,14 +180,14 @@ def dob(expr: pl.Expr) -> pl.Expr:
 
 def street(expr: pl.Expr) -> pl.Expr:
     """Address line to USPS style: upper ASCII, punctuation out, suffixes/directionals abbreviated."""
-    tokens = ascii_upper(expr).str.replace_all(r"[^A-Z0-9 ]+", " ").str.strip_chars().str.split(" ")
-    tokens = tokens.list.eval(pl.element().filter(pl.element() != "").replace(USPS))
-    return _joined_with_space(tokens)
-
-
-def _joined_with_space(tokens: pl.Expr) -> pl.Expr:
-    joined = tokens.list.join(" ")
-    return pl.when(joined != "").then(joined)
+    padded = " " + ascii_upper(expr).str.replace_all(r"[^A-Z0-9]+", " ").str.strip_chars() + " "
+    words = [f" {k} " for k in USPS]
+    abbreviations = [f" {v} " for v in USPS.values()]
+    # Whole-word replacement; twice, because adjacent words share the space between them.
+    for _ in range(2):
+        padded = padded.str.replace_many(words, abbreviations)
+    cleaned = padded.str.strip_chars()
+    return pl.when(cleaned != "").then(cleaned)
 
 
 def zip5(expr: pl.Expr) -> pl.Expr:

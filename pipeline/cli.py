@@ -35,7 +35,9 @@ app.command("audit")(audit_command)
 
 console = Console()
 errors = Console(stderr=True)
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL [env CSMATCH_DB_URL; sqlite:///var/csmatch.db]")]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL [env CSMATCH_DB_URL; sqlite:///var/csmatch.db]")
+]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder [env CSMATCH_OUT; var/]")]
 
 EXIT_REJECTED = 2
@@ -50,7 +52,9 @@ def _settings(db: str | None, out: Path | None, **more: Any) -> Settings:
 
 @registry_app.command("load")
 def registry_load(
-    directory: Annotated[str, typer.Argument(help="Folder (or s3:// prefix) holding ncp.csv|parquet and friends")],
+    directory: Annotated[
+        str, typer.Argument(help="Folder (or s3:// prefix) holding ncp.csv|parquet and friends")
+    ],
     db: DbOption = None,
     out: OutOption = None,
 ) -> None:
@@ -76,9 +80,12 @@ def _run_source(source: str) -> None:
         db: DbOption = None,
         out: OutOption = None,
         received_date: Annotated[
-            datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Date the file was received (default: file time)")
+            datetime | None,
+            typer.Option(formats=["%Y-%m-%d"], help="Date the file was received (default: file time)"),
         ] = None,
-        force: Annotated[bool, typer.Option(help="Re-run a file processed before (queue stays idempotent)")] = False,
+        force: Annotated[
+            bool, typer.Option(help="Re-run a file processed before (queue stays idempotent)")
+        ] = False,
     ) -> None:
         settings = _settings(db, out)
         received = received_date.date() if received_date else None
@@ -88,7 +95,9 @@ def _run_source(source: str) -> None:
     run_app.command(spec.cli_name)(command)
 
 
-def _run_and_report(source: str, path: str, settings: Settings, received: date | None, force: bool) -> dict[str, Any]:
+def _run_and_report(
+    source: str, path: str, settings: Settings, received: date | None, force: bool
+) -> dict[str, Any]:
     try:
         summary = runner.run_file(source, path, settings, received_date=received, force=force)
     except FileRejected as rejected:
@@ -121,7 +130,9 @@ for _source in SOURCES:
 
 @app.command()
 def ingest(
-    landing: Annotated[str | None, typer.Option(help="Landing zone: folder or s3://bucket/prefix [env CSMATCH_LANDING]")] = None,
+    landing: Annotated[
+        str | None, typer.Option(help="Landing zone: folder or s3://bucket/prefix [env CSMATCH_LANDING]")
+    ] = None,
     db: DbOption = None,
     out: OutOption = None,
 ) -> None:
@@ -133,8 +144,10 @@ def ingest(
         table.add_column(column)
     for r in results:
         table.add_row(
-            r["source"], r["file_name"], r["status"], *(str(r.get(k, "")) for k in ("read", "matched_auto",
-            "matched_review", "quarantined"))
+            r["source"],
+            r["file_name"],
+            r["status"],
+            *(str(r.get(k, "")) for k in ("read", "matched_auto", "matched_review", "quarantined")),
         )
     console.print(table)
     if any(r["status"] == "rejected" for r in results):

@@ -487,7 +487,7 @@ class Database:
     ) -> FileClaim | None:
         """Claim a file by content; None when claimed or processed before.
 
-        A `failed` file is re-claimed, and so is one `rejected` as another source (given to the wrong command).
+        A `failed` file is re-claimed, and so is one `rejected` as another source (the wrong command).
         """
         params = {
             "sha256": sha256,

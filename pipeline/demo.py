@@ -17,7 +17,9 @@ from pipeline.settings import Settings
 from worklists.export import mask_ssn
 
 
-def run_demo(settings: Settings, *, persons: int, records: int, seed: int, console: Console) -> dict[str, object]:
+def run_demo(
+    settings: Settings, *, persons: int, records: int, seed: int, console: Console
+) -> dict[str, object]:
     """Generate, load, run one new-hire file (re-run safe: the queue is idempotent) and print what was queued."""
     demo_dir = settings.out / "demo"
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
@@ -53,7 +55,7 @@ def _print_summary(console: Console, registry: dict[str, object], summary: dict[
     for key in runner.COUNT_KEYS:
         table.add_row(f"records {key}", str(summary[key]))
     queued = summary.get("queued", {})
-    for kind, count in (queued.items() if isinstance(queued, dict) else []):
+    for kind, count in queued.items() if isinstance(queued, dict) else []:
         table.add_row(f"queued {kind}", str(count))
     console.print(table)
 
@@ -77,7 +79,11 @@ def _print_worklist_sample(console: Console, settings: Settings) -> None:
         table.add_column(column, no_wrap=True)
     for row in items.iter_rows(named=True):
         table.add_row(
-            str(row["item_id"]), row["item_kind"], row["case_id"], row["person_id"], mask_ssn(row.get("ssn")),
+            str(row["item_id"]),
+            row["item_kind"],
+            row["case_id"],
+            row["person_id"],
+            mask_ssn(row.get("ssn")),
             str(row["due_date"] or ""),
         )
     console.print(table)

@@ -41,7 +41,9 @@ def write_run_outputs(
     _write_private(run_dir / "matches.parquet", matches.write_parquet)
     _write_private(run_dir / "quarantine.parquet", quarantine.write_parquet)
     _write_private(run_dir / "scores.parquet", scores.write_parquet)
-    _write_private(run_dir / "summary.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2, default=str)))
+    _write_private(
+        run_dir / "summary.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2, default=str))
+    )
     return run_dir
 
 

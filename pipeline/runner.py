@@ -31,7 +31,7 @@ from loaders.registry import read_extract
 from loaders.sources import SOURCES, get_source
 from pipeline.database import Database
 from pipeline.log import get_logger
-from pipeline.outputs import write_run_outputs
+from pipeline.outputs import private_dir, write_run_outputs
 from pipeline.settings import Settings
 from worklists import RulesConfig, RunInfo, build_work_items
 
@@ -143,7 +143,9 @@ def _registry_key(snapshot_id: str) -> str:
     return work_key("registry", f"{snapshot_id}.parquet")
 
 
-def _publish_prepared_registry(ws: Workspace, snapshot_id: str, ncp: pl.DataFrame, alias: pl.DataFrame) -> None:
+def _publish_prepared_registry(
+    ws: Workspace, snapshot_id: str, ncp: pl.DataFrame, alias: pl.DataFrame
+) -> None:
     ws.put_frame(_registry_key(snapshot_id), matching.prepare_registry(ncp, alias))
 
 
@@ -167,7 +169,7 @@ def _prepared_registry(ws: Workspace, snapshot_id: str) -> pl.DataFrame:
 def list_incoming(source: str, settings: Settings) -> list[str]:
     """URIs of the files waiting under the source's prefix of the landing zone."""
     landing = open_landing(settings.landing_uri)
-    prefix = get_source(source).landing_prefix
+    prefix = get_source(source).landing_prefix.rstrip("/")  # a landing key has no trailing slash
     return [landing.uri_for(f.key) for f in landing.list_incoming(prefix)]
 
 
@@ -202,12 +204,18 @@ def stage_file(
     try:
         with origin.open_local(key) as path:
             parsed = loaders.iter_parsed_chunks(
-                spec.name, path, chunk_size=settings.chunk_size, received_date=received, file_name=incoming.name
+                spec.name,
+                path,
+                chunk_size=settings.chunk_size,
+                received_date=received,
+                file_name=incoming.name,
             )
             for number, chunk in enumerate(parsed, start=1):
                 read += chunk.read
                 quarantine.append(chunk.quarantine)
-                chunks.append(ws.put_frame(ws.work_key(run_id, f"records-{number:04d}.parquet"), chunk.records))
+                chunks.append(
+                    ws.put_frame(ws.work_key(run_id, f"records-{number:04d}.parquet"), chunk.records)
+                )
                 fault_point("during_parse")
     except FileRejected as rejected:
         ws.db.mark_file(sha256, "rejected", rejected.code)
@@ -258,14 +266,13 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     ws = Workspace.open(settings)
     stage = ws.get_json(ws.work_key(run_id, "stage.json"))
     spec = get_source(stage["source"])
-    scores = pl.concat([ws.get_frame(k) for k in score_keys], how="diagonal_relaxed") if score_keys else None
-    scores = scores if scores is not None else matching.empty_matches()
+    scores = pl.concat([ws.get_frame(k) for k in score_keys], how="diagonal_relaxed")  # a file has >= 1 chunk
     matches = scores.filter(pl.col("decision").is_in(["auto", "review"]))
     matched_numbers = matches.select("record_number")
     records = pl.concat(
         [ws.get_frame(k).join(matched_numbers, on="record_number", how="semi") for k in stage["chunks"]],
         how="diagonal_relaxed",
-    ) if stage["chunks"] else pl.DataFrame()
+    )
     context = ws.db.read_registry(
         tables=("ncp", "ncp_case", "known_employer", "known_address"),
         person_ids=matches.get_column("person_id").unique().to_list(),
@@ -285,8 +292,11 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     fault_point("after_queue")
     summary = _summary(stage, scores, matches, queued.as_dict())
     run_dir = write_run_outputs(
-        settings.out / "runs" / run_id, matches, ws.get_frame(ws.work_key(run_id, "quarantine.parquet")),
-        scores, summary,
+        settings.out / "runs" / run_id,
+        matches,
+        ws.get_frame(ws.work_key(run_id, "quarantine.parquet")),
+        scores,
+        summary,
     )
     ws.db.finish_run(run_id, summary)
     ws.db.mark_file(stage["sha256"], "processed")
@@ -363,7 +373,7 @@ def ingest(settings: Settings) -> list[dict[str, Any]]:
     landing = open_landing(settings.landing_uri)
     results: list[dict[str, Any]] = []
     for name, spec in SOURCES.items():
-        for incoming in landing.list_incoming(spec.landing_prefix):
+        for incoming in landing.list_incoming(spec.landing_prefix.rstrip("/")):
             uri = landing.uri_for(incoming.key)
             outcome: dict[str, Any] = {"source": name, "file_name": incoming.name}
             try:
@@ -378,3 +388,40 @@ def ingest(settings: Settings) -> list[dict[str, Any]]:
                 landing.archive(incoming.key)
             results.append(outcome)
     return results
+
+
+def train_model(settings: Settings, source: str = "new_hire") -> dict[str, Any]:
+    """Retrain m/u by EM on the latest processed run of `source`, write the model under `<out>/models/`.
+
+    The new model is not promoted: thresholds are carried over from the model in use, and a person
+    switches runs to it (CSMATCH_MODEL_PATH) after checking its evaluation.
+    """
+    ws = Workspace.open(settings)
+    spec = get_source(source)
+    snapshot = ws.db.current_snapshot()
+    if snapshot is None:
+        raise NoRegistry("no registry snapshot loaded: run `csmatch registry load DIR` first")
+    run_dirs = sorted(
+        (settings.out / "runs").glob(f"{spec.name}-*/summary.json"), key=lambda p: p.stat().st_mtime
+    )
+    if not run_dirs:
+        raise FileNotFoundError(f"no processed {spec.name} run to train on under {settings.out / 'runs'}")
+    stage = ws.get_json(ws.work_key(json.loads(run_dirs[-1].read_text())["run_id"], "stage.json"))
+    records = pl.concat([ws.get_frame(k) for k in stage["chunks"]], how="diagonal_relaxed")
+    current = matching.load_model(settings.model_path)
+    model = matching.train(
+        records,
+        _prepared_registry(ws, snapshot.snapshot_id),
+        spec.matching_profile,
+        thresholds=current.thresholds,
+    )
+    target = settings.out / "models" / f"{model.version}.json"
+    private_dir(target.parent)
+    model.save(target)
+    log.info("model_trained", version=model.version, run_id=stage["run_id"], records=records.height)
+    return {
+        "version": model.version,
+        "path": str(target),
+        "trained_on_run": stage["run_id"],
+        **model.training,
+    }

@@ -7,9 +7,6 @@ SELECT version FROM schema_version ORDER BY version;
 -- name: schema_version_insert
 INSERT INTO schema_version (version, name, applied_at) VALUES (:version, :name, :applied_at);
 
--- name: sqlite_pragmas.sqlite
-PRAGMA journal_mode = WAL;
-
 -- name: schema_version_table_exists.sqlite
 SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version';
 

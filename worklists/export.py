@@ -6,6 +6,7 @@ writes them as CSV or XLSX.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,7 @@ import polars as pl
 import xlsxwriter
 
 ExportFormat = Literal["csv", "xlsx"]
+PRIVATE_FILE = 0o600
 # A cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice and Sheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = (
@@ -73,6 +75,9 @@ def write_export(items: pl.DataFrame, path: Path, fmt: ExportFormat) -> int:
     """Write the export of `items` to `path` (parents created); the number of rows written."""
     rows = export_frame(items)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Case data (ids, addresses, employers): owner-only from the first byte written.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE))
+    path.chmod(PRIVATE_FILE)
     if fmt == "csv":
         rows.write_csv(path)
     elif fmt == "xlsx":
@@ -81,4 +86,5 @@ def write_export(items: pl.DataFrame, path: Path, fmt: ExportFormat) -> int:
             rows.write_excel(workbook, "worklist", autofit=True, float_precision=4, freeze_panes="A2")
     else:
         raise ValueError(f"unknown export format {fmt!r}")
+    path.chmod(PRIVATE_FILE)  # in case a writer replaced the file
     return rows.height

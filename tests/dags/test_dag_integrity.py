@@ -82,6 +82,7 @@ def test_cadences(dagbag: Any) -> None:
 def test_new_hire_has_an_iwo_deadline_alert(dagbag: Any) -> None:
     (alert,) = dagbag.dags["csmatch_new_hire"].deadline
     assert alert.interval <= timedelta(days=2)
+    assert type(alert.reference).__name__ == "DagRunQueuedAtDeadline"
     assert alert.callback.path.endswith("csmatch_dagkit.iwo_window_at_risk")
     assert alert.callback.kwargs == {"source": "new_hire"}
     assert dagbag.dags["csmatch_dmv"].deadline is None

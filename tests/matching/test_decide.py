@@ -98,6 +98,13 @@ def test_relatives_ssn_is_review_not_auto(registry: pl.DataFrame, model: Model) 
     )
 
 
+def test_twin_with_similar_name_and_next_ssn_is_not_auto(registry: pl.DataFrame, model: Model) -> None:
+    """Twins' SSNs are often consecutive; DANNA vs ANNA is one edit."""
+    best = _one(registry, model, person("P2", first_name="DANNA", ssn="312547897", middle_name=None))
+    assert (best["ssn_level"], best["first_name_level"]) == ("one_substitution", "jw_high")
+    assert best["decision"] != "auto"
+
+
 def test_name_and_dob_alone_need_an_exact_first_name(registry: pl.DataFrame, model: Model) -> None:
     best = _one(registry, model, person("P1", ssn=None, first_name="BILL"))
     assert best["decision"] != "auto"

@@ -25,9 +25,9 @@ from tests.reliability.clirun import Workspace, sha256_of
 RECEIVED = date(2026, 3, 2)
 CHUNK = "100"  # 300 records: three chunks, so a kill lands between chunks
 ITEM_FIELDS = (
-    "idempotency_key", "item_kind", "case_id", "person_id", "caseworker_id", "office_id", "source", "new_info",
-    "due_date", "family_violence", "match_weight", "match_probability", "decision", "file_sha256", "file_name",
-    "record_number", "run_id", "model_version", "status", "evidence_count",
+    "idempotency_key", "item_kind", "case_id", "person_id", "caseworker_id", "office_id", "source",
+    "new_info", "due_date", "family_violence", "match_weight", "match_probability", "decision",
+    "file_sha256", "file_name", "record_number", "run_id", "model_version", "status", "evidence_count",
 )  # fmt: skip
 COUNTS = ("read", "parsed", "quarantined", "matched_auto", "matched_review", "unmatched")
 

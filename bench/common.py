@@ -1,0 +1,47 @@
+"""Shared helpers of the scale benchmarks: peak RSS, load average, child processes reporting JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from typing import Any
+
+RESULT_PREFIX = "BENCH_RESULT "
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process and its waited-for children, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load_average() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def emit(result: dict[str, Any]) -> None:
+    """A child's result: one JSON line the parent picks out of its output."""
+    result = {**result, "peak_rss_mb": round(peak_rss_mb()), "cpu_s": round(cpu_seconds(), 1), "load_average": load_average()}
+    print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)
+
+
+def run_child(module: str, *args: str) -> dict[str, Any]:
+    """Run `python -m module args` in a fresh process (its own peak RSS) and return what it emitted."""
+    done = subprocess.run([sys.executable, "-m", module, *args], check=False, capture_output=True, text=True)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line.removeprefix(RESULT_PREFIX))  # type: ignore[no-any-return]
+    raise RuntimeError(
+        f"{module} failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+    )

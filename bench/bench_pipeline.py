@@ -49,7 +49,9 @@ def load_registry(persons: int, db: str | None = None) -> dict[str, Any]:
         from bench.bench_registry_load import fresh_postgres_database
 
         fresh_postgres_database(db)
-    return run_child("bench.run_ours", "load-registry", "--registry", str(directory), "--db", db, "--out", str(out))
+    return run_child(
+        "bench.run_ours", "load-registry", "--registry", str(directory), "--db", db, "--out", str(out)
+    )
 
 
 def run_csmatch(where: data.Inputs, chunk_size: int | None = None) -> dict[str, Any]:
@@ -122,7 +124,9 @@ def scale(source: str, persons: int, records: int, repeat: int, splink: bool, ch
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("scenario", choices=["new-hire", "wage", "registry"])
     parser.add_argument("--persons", type=int, default=2_000_000)
     parser.add_argument("--records", type=int, default=1_000_000)

@@ -153,11 +153,25 @@ def _run_dag(env: dict[str, str], services: Services, dag_id: str, run_id: str, 
     started = time.perf_counter()
     _airflow(env, "dags", "trigger", dag_id, "--run-id", run_id)
 
+    deadlines: set[str] = set()
+
     def finished() -> str | None:
         rows = _query("SELECT state FROM dag_run WHERE dag_id = %s AND run_id = %s", dag_id, run_id)
+        # A met deadline is pruned when the run succeeds: note the run's deadlines while it runs.
+        deadlines.update(
+            f"{name} at {when:%Y-%m-%d %H:%M} UTC"
+            for name, when in _query(
+                "SELECT a.name, d.deadline_time FROM deadline d JOIN dag_run r ON r.id = d.dagrun_id "
+                "JOIN deadline_alert a ON a.id = d.deadline_alert_id WHERE r.dag_id = %s AND r.run_id = %s",
+                dag_id,
+                run_id,
+            )
+        )
         return rows[0][0] if rows and rows[0][0] in ("success", "failed") else None
 
     state = _wait_for(f"{dag_id} run", finished, services, timeout)
+    if deadlines:
+        print(f"{dag_id} {run_id}: deadline alerts armed while it ran: {', '.join(sorted(deadlines))}")
     if state != "success":
         failed = _query(
             "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = %s AND run_id = %s "

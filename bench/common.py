@@ -32,7 +32,12 @@ def load_average() -> str:
 
 def emit(result: dict[str, Any]) -> None:
     """A child's result: one JSON line the parent picks out of its output."""
-    result = {**result, "peak_rss_mb": round(peak_rss_mb()), "cpu_s": round(cpu_seconds(), 1), "load_average": load_average()}
+    result = {
+        **result,
+        "peak_rss_mb": round(peak_rss_mb()),
+        "cpu_s": round(cpu_seconds(), 1),
+        "load_average": load_average(),
+    }
     print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)
 
 
@@ -41,7 +46,8 @@ def run_child(module: str, *args: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, "-m", module, *args], check=False, capture_output=True, text=True)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            return json.loads(line.removeprefix(RESULT_PREFIX))  # type: ignore[no-any-return]
+            result: dict[str, Any] = json.loads(line.removeprefix(RESULT_PREFIX))
+            return result
     raise RuntimeError(
         f"{module} failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
     )

@@ -55,9 +55,9 @@ def write_features(where: data.Inputs, directory: Path, *, registry: bool) -> No
         ncp = pl.read_parquet(where.registry / "ncp.parquet")
         alias = pl.read_parquet(where.registry / "alias.parquet")
         prepared = matching.prepare_registry(ncp, alias)
-        prepared.select(pl.col("identity_id").cast(pl.Int64).alias("uid"), "person_id", *COLUMNS).write_parquet(
-            directory / "registry.parquet"
-        )
+        prepared.select(
+            pl.col("identity_id").cast(pl.Int64).alias("uid"), "person_id", *COLUMNS
+        ).write_parquet(directory / "registry.parquet")
 
 
 # --- the Splink model -------------------------------------------------------------------------------------
@@ -116,8 +116,9 @@ def _linker(directory: Path, records: Path, model: Any) -> tuple[Any, Any]:
 
     db_api = DuckDBAPI()
     con = db_api.duckdb_con
-    con.execute(f"CREATE TABLE registry AS SELECT * EXCLUDE (person_id) FROM read_parquet('{directory / 'registry.parquet'}')")
-    con.execute(f"CREATE TABLE records AS SELECT * EXCLUDE (record_number) FROM read_parquet('{records}')")
+    registry = directory / "registry.parquet"
+    con.execute(f"CREATE TABLE registry AS SELECT * EXCLUDE (person_id) FROM read_parquet('{registry}')")  # noqa: S608
+    con.execute(f"CREATE TABLE records AS SELECT * EXCLUDE (record_number) FROM read_parquet('{records}')")  # noqa: S608
     tables = [
         db_api.register("registry", dataset_display_name="registry"),
         db_api.register("records", dataset_display_name="records"),
@@ -153,7 +154,7 @@ def predict(directory: Path) -> None:
             SELECT p.uid_r AS rec_uid, p.uid_l AS identity_uid, p.match_weight, p.match_probability
             FROM {scored.physical_name} p
             QUALIFY row_number() OVER (PARTITION BY p.uid_r ORDER BY p.match_weight DESC, p.uid_l) = 1
-        ) TO '{directory / "best_raw.parquet"}' (FORMAT parquet)"""
+        ) TO '{directory / "best_raw.parquet"}' (FORMAT parquet)"""  # noqa: S608
     )
     emit({"seconds": round(time.perf_counter() - started, 2)})
 
@@ -170,12 +171,13 @@ def threshold_curve(best: pl.DataFrame, positives: int) -> dict[str, float]:
     curve = by_score.with_columns(taken=pl.col("n").cum_sum(), tp=pl.col("tp").cum_sum()).with_columns(
         precision=pl.col("tp") / pl.col("taken"), recall=pl.col("tp") / positives
     )
-    curve = curve.with_columns(f1=2 * pl.col("precision") * pl.col("recall") / (pl.col("precision") + pl.col("recall")))
+    curve = curve.with_columns(
+        f1=2 * pl.col("precision") * pl.col("recall") / (pl.col("precision") + pl.col("recall"))
+    )
     precise = curve.filter(pl.col("precision") >= 0.999)
-    return {
-        "best_f1": round(float(curve["f1"].max() or 0.0), 4),
-        "recall_at_p999": round(float(precise["recall"].max() or 0.0), 4),
-    }
+    best_f1 = curve.select(pl.col("f1").max().fill_null(0.0)).item()
+    recall = precise.select(pl.col("recall").max().fill_null(0.0)).item()
+    return {"best_f1": round(best_f1, 4), "recall_at_p999": round(recall, 4)}
 
 
 def splink_best(directory: Path) -> pl.DataFrame:
@@ -183,9 +185,11 @@ def splink_best(directory: Path) -> pl.DataFrame:
     raw = pl.read_parquet(directory / "best_raw.parquet")
     records = pl.read_parquet(directory / "records.parquet", columns=["uid", "record_number"])
     registry = pl.read_parquet(directory / "registry.parquet", columns=["uid", "person_id"])
-    return raw.join(records, left_on="rec_uid", right_on="uid").join(
-        registry, left_on="identity_uid", right_on="uid"
-    ).select("record_number", "person_id", score="match_weight")
+    return (
+        raw.join(records, left_on="rec_uid", right_on="uid")
+        .join(registry, left_on="identity_uid", right_on="uid")
+        .select("record_number", "person_id", score="match_weight")
+    )
 
 
 def accuracy(best: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
@@ -237,7 +241,9 @@ def run_splink(directory: Path, retrain: bool = False) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("step", nargs="?", default="compare", choices=["compare", "train", "predict"])
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--persons", type=int, default=200_000)

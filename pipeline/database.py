@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -290,6 +290,19 @@ class Database:
         for statement in sql.query(name, self.dialect):
             result = conn.execute(sa.text(statement), params or {})
         return result
+
+    def _run_many(self, conn: Connection, name: str, rows: list[dict[str, Any]]) -> int:
+        """A named query executed once per row (executemany); the rows it changed.
+
+        SQLite takes the `:name` parameters natively, so the rows go straight to the driver (a third of
+        the CPU of SQLAlchemy's per-row bind processing, which matters at a million work items).
+        """
+        if self.dialect != "sqlite":
+            return int(self._run(conn, name, rows).rowcount)
+        changed = 0
+        for statement in sql.query(name, self.dialect):
+            changed = conn.exec_driver_sql(statement, rows).rowcount
+        return int(changed)
 
     def _rows(self, conn: Connection, name: str, params: Mapping[str, Any] = {}) -> list[dict[str, Any]]:
         return [self._typed(row._mapping) for row in self._run(conn, name, params)]
@@ -579,24 +592,34 @@ class Database:
         A new key inserts an `open` item; a known key only adds a `work_item_evidence` row (corroboration).
         Queueing the same run again changes nothing.
         """
-        stored = _match_rows(run_id, matches)
-        params = self._bound(items.select(QUEUED_ITEM_FIELDS).sort("record_number", "idempotency_key"))
+        return self.queue_run_chunks(run_id, [(matches, items)])
+
+    def queue_run_chunks(
+        self, run_id: str, chunks: Iterable[tuple[pl.DataFrame, pl.DataFrame]]
+    ) -> QueueReport:
+        """`queue_run` over (matches, items) chunks, still one transaction: memory flat in the run's size."""
         now = _now()
-        new_items = sightings = 0
+        stored_rows = new_items = sightings = 0
         by_kind: dict[str, int] = {}
         with self._write() as conn:
-            if self._run(conn, "run_match_count", {"run_id": run_id}).scalar_one() == 0:
-                self._bulk_insert(conn, "run_match", stored)
-            else:
-                stored = stored.clear()
-            for (kind,), group in params.partition_by("item_kind", as_dict=True, maintain_order=True).items():
-                rows = [{**row, "now": now} for row in group.iter_rows(named=True)]
-                inserted = self._run(conn, "work_item_insert", rows).rowcount
-                sightings += self._run(conn, "work_item_evidence_insert", rows).rowcount
-                new_items += inserted
-                if inserted:
-                    by_kind[str(kind)] = inserted
-        report = QueueReport(run_id, stored.height, new_items, sightings - new_items, by_kind)
+            store_matches = self._run(conn, "run_match_count", {"run_id": run_id}).scalar_one() == 0
+            for matches, items in chunks:
+                if store_matches:
+                    stored = _match_rows(run_id, matches)
+                    self._bulk_insert(conn, "run_match", stored)
+                    stored_rows += stored.height
+                params = self._bound(
+                    items.select(QUEUED_ITEM_FIELDS).sort("record_number", "idempotency_key")
+                ).with_columns(now=pl.lit(now))
+                by_kind_groups = params.partition_by("item_kind", as_dict=True, maintain_order=True)
+                for (kind,), group in by_kind_groups.items():
+                    rows = list(group.iter_rows(named=True))
+                    inserted = self._run_many(conn, "work_item_insert", rows)
+                    sightings += self._run_many(conn, "work_item_evidence_insert", rows)
+                    new_items += inserted
+                    if inserted:
+                        by_kind[str(kind)] = by_kind.get(str(kind), 0) + inserted
+        report = QueueReport(run_id, stored_rows, new_items, sightings - new_items, by_kind)
         log.info(
             "run_queued_items", **{k: v for k, v in report.as_dict().items() if k != "by_kind"}, **by_kind
         )

@@ -48,4 +48,4 @@ def write_run_outputs(
 
 
 def read_summary(run_dir: Path) -> dict[str, Any]:
-    return json.loads((run_dir / "summary.json").read_text())  # type: ignore[no-any-return]
+    return json.loads((run_dir / "summary.json").read_text())

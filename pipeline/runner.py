@@ -15,12 +15,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 import loaders
@@ -31,12 +32,13 @@ from loaders.registry import read_extract
 from loaders.sources import SOURCES, get_source
 from pipeline.database import Database
 from pipeline.log import get_logger
-from pipeline.outputs import private_dir, write_run_outputs
+from pipeline.outputs import _write_private, private_dir
 from pipeline.settings import Settings
 from worklists import RulesConfig, RunInfo, build_work_items
 
 log = get_logger(__name__)
 
+THRESHOLDS = ("auto", "review", "margin")  # what a run records of its profile's decision thresholds
 REGISTRY_CACHE = Path(tempfile.gettempdir()) / "csmatch-registry-cache"
 
 
@@ -78,7 +80,7 @@ class Workspace:
         self.landing.put_bytes(key, json.dumps(value, default=str, indent=2).encode())
 
     def get_json(self, key: str) -> dict[str, Any]:
-        return json.loads(self.landing.read_bytes(key))  # type: ignore[no-any-return]
+        return json.loads(self.landing.read_bytes(key))
 
 
 FAULT_INJECT_ENV = "CSMATCH_FAULT_INJECT"
@@ -234,6 +236,9 @@ def stage_file(
         "received_date": received.isoformat(),
         "snapshot_id": snapshot.snapshot_id,
         "model_version": model.version,
+        "thresholds": {
+            k: v for k, v in asdict(model.thresholds_for(spec.matching_profile)).items() if k in THRESHOLDS
+        },
         "chunks": chunks,
         "read": read,
         "quarantined": quarantined.height,
@@ -262,21 +267,15 @@ def match_chunk(run_id: str, chunk_key: str, settings: Settings) -> str:
 
 
 def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[str, Any]:
-    """Turn the run's matches into work items and queue them in one transaction; write the run outputs."""
+    """Turn the run's matches into work items and queue them in one transaction; write the run outputs.
+
+    Chunk by chunk, so memory stays flat in the file's size: each scores chunk's matches become work items
+    (with the registry context of that chunk's matched NCPs), staged in the work area; then one transaction
+    queues them all, and the outputs are written by streaming the chunks.
+    """
     ws = Workspace.open(settings)
     stage = ws.get_json(ws.work_key(run_id, "stage.json"))
     spec = get_source(stage["source"])
-    scores = pl.concat([ws.get_frame(k) for k in score_keys], how="diagonal_relaxed")  # a file has >= 1 chunk
-    matches = scores.filter(pl.col("decision").is_in(["auto", "review"]))
-    matched_numbers = matches.select("record_number")
-    records = pl.concat(
-        [ws.get_frame(k).join(matched_numbers, on="record_number", how="semi") for k in stage["chunks"]],
-        how="diagonal_relaxed",
-    )
-    context = ws.db.read_registry(
-        tables=("ncp", "ncp_case", "known_employer", "known_address"),
-        person_ids=matches.get_column("person_id").unique().to_list(),
-    )
     run = RunInfo(
         run_id=run_id,
         source=spec.name,
@@ -286,17 +285,43 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
         model_version=stage["model_version"],
         rules=tuple(spec.work_rules),
     )
-    items = build_work_items(matches, records, context, RulesConfig.from_settings(settings), run)
+    config = RulesConfig.from_settings(settings)
+    counts = {"matched_auto": 0, "matched_review": 0, "candidates_scored": 0}
+    staged: list[tuple[str, str]] = []
+    for score_key in score_keys:
+        scores = ws.get_frame(score_key)
+        matches = scores.filter(pl.col("decision").is_in(["auto", "review"]))
+        records = ws.get_frame(score_key.replace("/scores-", "/records-")).join(
+            matches.select("record_number"), on="record_number", how="semi"
+        )
+        context = ws.db.read_registry(
+            tables=("ncp", "ncp_case", "known_employer", "known_address"),
+            person_ids=matches.get_column("person_id").unique().to_list(),
+        )
+        items = build_work_items(matches, records, context, config, run)
+        decisions = matches.get_column("decision")
+        counts["matched_auto"] += int((decisions == "auto").sum())
+        counts["matched_review"] += int((decisions == "review").sum())
+        counts["candidates_scored"] += scores.height
+        staged.append(
+            (
+                ws.put_frame(score_key.replace("/scores-", "/matches-"), matches),
+                ws.put_frame(score_key.replace("/scores-", "/items-"), items),
+            )
+        )
     _arm_queue_fault(ws.db)
-    queued = ws.db.queue_run(run_id, matches, items)
+    queued = ws.db.queue_run_chunks(run_id, ((ws.get_frame(m), ws.get_frame(i)) for m, i in staged))
     fault_point("after_queue")
-    summary = _summary(stage, scores, matches, queued.as_dict())
-    run_dir = write_run_outputs(
-        settings.out / "runs" / run_id,
-        matches,
-        ws.get_frame(ws.work_key(run_id, "quarantine.parquet")),
-        scores,
-        summary,
+    summary = _summary(stage, counts, queued.as_dict())
+    run_dir = settings.out / "runs" / run_id
+    private_dir(run_dir)
+    _write_private(run_dir / "matches.parquet", _parquet_of(ws, [m for m, _ in staged]))
+    _write_private(run_dir / "scores.parquet", _parquet_of(ws, score_keys))
+    _write_private(
+        run_dir / "quarantine.parquet", ws.get_frame(ws.work_key(run_id, "quarantine.parquet")).write_parquet
+    )
+    _write_private(
+        run_dir / "summary.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2, default=str))
     )
     ws.db.finish_run(run_id, summary)
     ws.db.mark_file(stage["sha256"], "processed")
@@ -304,14 +329,24 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     return summary
 
 
+def _parquet_of(ws: Workspace, keys: list[str]) -> Callable[[Path], None]:
+    """A writer of the frames at `keys` (same columns) as one parquet file, one frame in memory at a time."""
+
+    def write(path: Path) -> None:
+        first = ws.get_frame(keys[0])  # a file has >= 1 chunk
+        with pq.ParquetWriter(path, first.to_arrow().schema) as out:
+            out.write_table(first.to_arrow())
+            for key in keys[1:]:
+                out.write_table(ws.get_frame(key).select(first.columns).cast(first.schema).to_arrow())
+
+    return write
+
+
 COUNT_KEYS = ("read", "parsed", "quarantined", "matched_auto", "matched_review", "unmatched")
 
 
-def _summary(
-    stage: dict[str, Any], scores: pl.DataFrame, matches: pl.DataFrame, queued: dict[str, Any]
-) -> dict[str, Any]:
-    decisions = matches.get_column("decision")
-    auto, review = int((decisions == "auto").sum()), int((decisions == "review").sum())
+def _summary(stage: dict[str, Any], counts: dict[str, int], queued: dict[str, Any]) -> dict[str, Any]:
+    auto, review = counts["matched_auto"], counts["matched_review"]
     summary: dict[str, Any] = {
         "run_id": stage["run_id"],
         "status": "processed",
@@ -321,13 +356,14 @@ def _summary(
         "received_date": stage["received_date"],
         "snapshot_id": stage["snapshot_id"],
         "model_version": stage["model_version"],
+        "thresholds": stage["thresholds"],
         "read": stage["read"],
         "parsed": stage["parsed"],
         "quarantined": stage["quarantined"],
         "matched_auto": auto,
         "matched_review": review,
         "unmatched": stage["parsed"] - auto - review,
-        "candidates_scored": scores.height,
+        "candidates_scored": counts["candidates_scored"],
         "queued": queued.pop("by_kind"),
         "queue": {k: v for k, v in queued.items() if k != "run_id"},
     }

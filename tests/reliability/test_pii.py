@@ -166,7 +166,8 @@ def test_ingest_from_s3_encrypts_every_object_it_writes(
     assert result.code == 2 and "Traceback" not in result.output, result.output  # one file was rejected
     lines = result.output.splitlines()
     assert len(lines) > 1000, "at DEBUG, boto logs every request"
-    assert [hit for line in lines for hit in people_of(demo).hits(line)] == []
+    scanner = people_of(demo)
+    assert [hit for line in lines for hit in scanner.hits(line)] == []
     print(f"scanned {len(lines)} DEBUG output lines of `csmatch ingest` from S3")
     listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/")
     keys = [o["Key"].removeprefix(f"{prefix}/") for o in listed.get("Contents", [])]

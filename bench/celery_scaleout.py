@@ -33,15 +33,6 @@ AIRFLOW_DB = "csmatch_airflow"
 PIPELINE_DB = "csmatch_scaleout"
 API_PORT = 18080
 WORKERS = ("csmatch-w1", "csmatch-w2")
-# celery 5.7 dropped `celery.backends.database.retry` (its DatabaseBackend now retries by itself), which
-# apache-airflow-providers-celery 3.26 still imports at module level. Until the lock moves to a provider that
-# no longer imports it, processes of this bench get an identity `retry` from this sitecustomize.
-CELERY_COMPAT = """\
-import celery.backends.database as _database
-
-if not hasattr(_database, "retry"):
-    _database.retry = lambda fun: fun
-"""
 
 
 def worker_hostname() -> str:
@@ -79,7 +70,7 @@ def _environment(landing: Path, chunk_size: int) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # only the runs this bench triggers
         "CSMATCH_POKE_SECONDS": "5",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "PYTHONPATH": os.pathsep.join([str(WORK / "compat"), str(REPO / "bench"), str(REPO)]),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "bench"), str(REPO)]),
         "CSMATCH_LANDING": str(landing),
         "CSMATCH_OUT": str(WORK / "out"),
         "CSMATCH_DB_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{PIPELINE_DB}",
@@ -243,8 +234,6 @@ def main() -> None:
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    (WORK / "compat").mkdir()
-    (WORK / "compat" / "sitecustomize.py").write_text(CELERY_COMPAT)
     landing = WORK / "landing"
     new_file = _generate(landing, args.persons, args.records)
     print(f"generated {args.records:,} new hires against {args.persons:,} NCPs: {new_file.name}")

@@ -1,4 +1,7 @@
-"""Weekly model training (EM over a sample of recent blocked pairs); announces the new model as an Asset."""
+"""Airflow DAG: weekly model training (EM on the latest new-hire run); the new model is an Asset event.
+
+The model is written under `<out>/models/`, not promoted: a person switches to it after evaluating it.
+"""
 
 from __future__ import annotations
 

@@ -127,22 +127,38 @@ def combine_suffix(suffix_field: pl.Expr, from_last: pl.Expr, from_first: pl.Exp
     return pl.coalesce(suffix(suffix_field), from_last, from_first).alias("suffix")
 
 
-def split_full_name(full: pl.Expr) -> list[pl.Expr]:
-    """A free-form `LAST FIRST MIDDLE` owner name (FIDM) as raw `last_name`, `first_name`, `middle_name`."""
-    tokens = ascii_upper(full).str.replace_all(r"[,]", " ").str.strip_chars().str.split(" ")
+def read_full_name(full: pl.Expr, *, given_first: bool) -> list[pl.Expr]:
+    """A free-form whole name as raw `last_name`, `first_name`, `middle_name`, `suffix`.
+
+    Read as `LAST FIRST MIDDLE…` (`given_first=False`) or as `FIRST MIDDLE… LAST` (`given_first=True`;
+    null unless there are two name words or more and no comma). Generation suffixes anywhere go to
+    `suffix`.
+    """
+    upper = ascii_upper(full)
+    tokens = upper.str.replace_all(r"[,.]", " ").str.strip_chars().str.split(" ")
     tokens = tokens.list.eval(pl.element().filter(pl.element() != ""))
-    rest = tokens.list.slice(2)
-    tail_is_suffix = rest.list.last().is_in(list(SUFFIXES))
+    is_suffix = pl.element().is_in(list(SUFFIXES))
+    words = tokens.list.eval(pl.element().filter(~is_suffix))
+    n = words.list.len()
+    if given_first:
+        last, first, middle = words.list.last(), words.list.first(), words.list.slice(1, (n - 2).clip(0))
+        usable = (n >= 2) & ~upper.str.contains(",", literal=True)  # `SMITH, JOHN` is surname first
+    else:
+        last, first, middle = words.list.first(), words.list.get(1, null_on_oob=True), words.list.slice(2)
+        usable = n >= 1
+    middle_text = middle.list.join(" ")
     return [
-        tokens.list.get(0, null_on_oob=True).alias("last_name"),
-        tokens.list.get(1, null_on_oob=True).alias("first_name"),
-        pl.when(tail_is_suffix)
-        .then(rest.list.slice(0, rest.list.len() - 1))
-        .otherwise(rest)
-        .list.join(" ")
-        .alias("middle_name"),
-        pl.when(tail_is_suffix).then(rest.list.last()).alias("suffix"),
+        pl.when(usable).then(last).alias("last_name"),
+        pl.when(usable).then(first).alias("first_name"),
+        pl.when(usable & (middle_text != "")).then(middle_text).alias("middle_name"),
+        pl.when(usable).then(tokens.list.eval(pl.element().filter(is_suffix)).list.first()).alias("suffix"),
     ]
+
+
+def fein(expr: pl.Expr) -> pl.Expr:
+    """An employer's federal id as 9 digits; anything else (blank, all zeros) -> null."""
+    digits = expr.str.replace_all(r"[\s-]", "")
+    return pl.when(digits.str.contains(r"^[0-9]{9}$") & (digits != "000000000")).then(digits)
 
 
 def ssn(expr: pl.Expr) -> pl.Expr:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 NAME_AND_SSN = ("ssn", "first_name", "middle_name", "last_name", "suffix")
-ALL_COMPARISONS = (*NAME_AND_SSN, "dob", "address", "sex")
+ALL_COMPARISONS = (*NAME_AND_SSN, "dob", "address", "sex", "employer")
 
 
 @dataclass(frozen=True)
@@ -16,16 +16,21 @@ class Profile:
     `min_prefix`: a record surname this long or longer that is a prefix of the registry surname is a
     truncation (`prefix` level), not a disagreement; wage files truncate hard, so they allow 1.
     `ssn_last4`: the source may carry only the last four SSN digits (`ssn_last4` column).
-    `split_full_name`: the name is free form `LAST FIRST MIDDLE` in `last_name` when `first_name` is blank.
+    `full_name_columns`: raw columns holding a whole free-form name (`LAST FIRST MIDDLE` or
+    `FIRST MIDDLE LAST`); each is read both ways, as is `last_name` when `first_name` is blank, and
+    the reading that agrees best with a candidate speaks for the record.
     `hint_column`: an echoed id that may find a candidate but is never evidence (FIDM pass-back).
+    `auto_needs_dob`: the SSN was our own inquiry key, so a same-named father or son using it can only
+    be told apart by the birth date: without an agreeing DOB a match goes to review.
     """
 
     name: str
     comparisons: tuple[str, ...] = ALL_COMPARISONS
     min_prefix: int = 4
     ssn_last4: bool = False
-    split_full_name: bool = False
+    full_name_columns: tuple[str, ...] = ()
     hint_column: str | None = None
+    auto_needs_dob: bool = False
 
 
 PROFILES: dict[str, Profile] = {
@@ -34,11 +39,12 @@ PROFILES: dict[str, Profile] = {
         Profile("new_hire"),
         Profile("ui_claim"),
         # Employer-reported wages: no employee address, DOB or sex; names often an initial or truncated.
-        Profile("quarterly_wage", comparisons=NAME_AND_SSN, min_prefix=1),
-        Profile("dmv", ssn_last4=True),
-        # Owner name as on the account, DOB often blank, the institution matched on SSN.
-        Profile("fidm", comparisons=(*NAME_AND_SSN, "dob", "address"), split_full_name=True,
-                hint_column="pass_back_id"),
+        Profile("quarterly_wage", comparisons=(*NAME_AND_SSN, "employer"), min_prefix=1),
+        Profile("dmv", comparisons=(*NAME_AND_SSN, "dob", "address", "sex"), ssn_last4=True),
+        # Owner names as on the account (first and second owner), DOB often blank, matched on our SSN.
+        Profile("fidm", comparisons=(*NAME_AND_SSN, "dob", "address"),
+                full_name_columns=("owner_name_raw", "second_owner_name"), hint_column="pass_back_id",
+                auto_needs_dob=True),
     )
 }  # fmt: skip
 

@@ -20,7 +20,7 @@ from worklists.export import mask_ssn
 def run_demo(
     settings: Settings, *, persons: int, records: int, seed: int, console: Console
 ) -> dict[str, object]:
-    """Generate, load, run one new-hire file (re-run safe: the queue is idempotent) and print what was queued."""
+    """Generate, load, run one new-hire file (re-run safe: the queue is idempotent); print what was queued."""
     demo_dir = settings.out / "demo"
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:

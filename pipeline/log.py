@@ -8,7 +8,7 @@ import sys
 import structlog
 
 
-class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _CurrentStderr(logging.StreamHandler):
     """Writes to `sys.stderr` as it is at each record, not as it was when configured (a host may swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:

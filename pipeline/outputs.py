@@ -1,4 +1,4 @@
-"""The stable run outputs: matches.parquet, quarantine.parquet, scores.parquet and summary.json (owner-only)."""
+"""The stable run outputs: matches, quarantine and scores parquet files and summary.json, owner-only."""
 
 from __future__ import annotations
 

@@ -405,7 +405,7 @@ def archive_file(uri: str) -> None:
 
 
 def ingest(settings: Settings) -> list[dict[str, Any]]:
-    """Process every new file in the landing zone, source by source: archive it when done, reject it when bad."""
+    """Process every new file in the landing zone, source by source; archive or reject each."""
     landing = open_landing(settings.landing_uri)
     results: list[dict[str, Any]] = []
     for name, spec in SOURCES.items():

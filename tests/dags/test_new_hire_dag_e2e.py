@@ -1,7 +1,8 @@
 """`dag.test()` end to end: the registry DAG, then the new-hire DAG on a generated file; real SQLite.
 
 Checks what a caseworker would see (queued work items with IWO due dates from the received date), the run
-outputs and report, the archived file, the fan-out over chunks, and that re-running changes nothing.
+outputs and report, the archived file, the fan-out over chunks, the weekly training DAG on that run, and
+that re-running changes nothing.
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ def test_new_hire_dag_queues_work_once(
 
     assert not any((landing / "new_hire").iterdir()), "the processed file stays in the landing folder"
     assert len(list((landing / "archive" / "new_hire").iterdir())) == 1
+
+    # The weekly training DAG retrains on that run and announces the new model version.
+    _run(dagbag, "csmatch_model_training")
+    (model,) = (tmp_path / "out" / "models").glob("*.json")
+    assert json.loads(model.read_text())["version"] != summary["model_version"]
 
     # The same file again: skipped and archived, then forced; the queue never gains a second copy.
     archived = next((landing / "archive" / "new_hire").iterdir())

@@ -124,3 +124,22 @@ def assert_accepted(ws: Workspace, path: Path, expect: dict[str, Any], items_bef
     assert numbers.to_list() == list(range(2, 2 + expect["read"]))
     issues = parsed.records.get_column("data_issues").explode().drop_nulls().to_list()
     assert dict(Counter(issues)) == expect["data_issues"]
+
+
+def test_a_file_rejected_as_the_wrong_source_still_runs_as_the_right_one(tmp_path: Path) -> None:
+    """`run new-hire` on a wage file rejects it as new hire only: `run quarterly-wage` then processes it."""
+    ws = Workspace.sqlite(tmp_path)
+    assert ws.cli("registry", "load", str(CORPUS / "registry")).code == 0
+    wage_file = CORPUS / "files" / "qw_good.txt"
+    assert (CORPUS / "files" / "nh_is_a_qw_file.txt").read_bytes() == wage_file.read_bytes()
+
+    wrong = ws.cli("run", "new-hire", str(wage_file))
+    right = ws.cli("run", "quarterly-wage", str(wage_file), "--received-date", RECEIVED.isoformat())
+    again = ws.cli("run", "new-hire", str(wage_file))
+
+    assert wrong.code == EXIT_REJECTED and wrong.stdout.startswith("rejected: wrong_file_type: ")
+    assert right.code == 0, right.output
+    assert json.loads((ws.run_dir("quarterly_wage", wage_file) / "summary.json").read_text())["read"] == 8
+    entry = ws.db().manifest_entry(sha256_of(wage_file))
+    assert entry is not None and (entry.source, entry.status) == ("quarterly_wage", "processed")
+    assert again.code == 0 and again.stdout.startswith("skipped:")  # processed bytes are not run again

@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--sources", default="new_hire", help="comma-separated sources to evaluate")
     parser.add_argument("--write-model", type=Path, help="save the trained, calibrated model here")
     parser.add_argument("--model", type=Path, help="evaluate this model instead of training one")
+    parser.add_argument("--dump", type=Path, help="write each source's evaluation truth + matches here")
     args = parser.parse_args()
     figures: dict[str, object] = {"persons": args.persons, "records": args.records}
 
@@ -82,7 +83,7 @@ def main() -> None:
         started = time.perf_counter()
         registry = generate_registry(args.persons, args.seed)
         t = time.perf_counter()
-        prepared = matching.prepare_registry(registry.ncp, registry.alias)
+        prepared = matching.prepare_registry(registry.ncp, registry.alias, registry.known_employer)
         figures["prepare_registry_s"] = round(time.perf_counter() - t, 2)
 
         sources = args.sources.split(",")
@@ -117,6 +118,12 @@ def main() -> None:
             figures[f"match_{source}_records_per_s"] = round(records.height / elapsed)
             figures[f"peak_rss_mb_after_{source}"] = round(max(rss_before, peak_rss_mb()))
             report(source, matching.evaluate(matches.filter(pl.col("decision") != "none"), truth))
+            if args.dump:
+                args.dump.mkdir(parents=True, exist_ok=True)
+                found = matches.rename({"person_id": "matched_person_id"}).drop("source")
+                truth.join(found, on=["file_name", "record_number"], how="left").write_parquet(
+                    args.dump / f"{source}.parquet"
+                )
         figures["total_s"] = round(time.perf_counter() - started, 1)
         figures["peak_rss_mb"] = round(peak_rss_mb())
     print("\n" + json.dumps(figures, indent=1))

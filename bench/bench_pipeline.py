@@ -81,7 +81,15 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return chosen
 
 
-def scale(source: str, persons: int, records: int, repeat: int, splink: bool, chunk_size: int | None) -> None:
+def scale(
+    source: str,
+    persons: int,
+    records: int,
+    repeat: int,
+    splink: bool,
+    chunk_size: int | None,
+    train_records: int | None = None,
+) -> None:
     rows: list[dict[str, Any]] = []
     for fraction in FRACTIONS:
         n = int(records * fraction)
@@ -106,8 +114,11 @@ def scale(source: str, persons: int, records: int, repeat: int, splink: bool, ch
         if splink:
             from bench.splink_anchor import prepare, run_splink
 
+            # One Splink model per registry size, trained beforehand on a separate batch of train_records.
+            _, full = prepare(persons, records, train_records)
+            run_splink(full) if not (full / "model.json").exists() else None
             _, directory = prepare(persons, n, None)
-            theirs = median_of([run_splink(directory) for _ in range(repeat)])
+            theirs = median_of([run_splink(directory, model_from=full) for _ in range(repeat)])
             row |= {
                 "splink_wall_s": theirs["seconds"],
                 "splink_cpu_s": theirs["cpu_s"],
@@ -133,6 +144,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--splink", action="store_true", help="also run the Splink anchor and print ratios")
     parser.add_argument("--chunk-size", type=int, help="records per match chunk (default: settings)")
+    parser.add_argument("--splink-train-records", type=int, default=100_000, help="Splink's training batch")
     parser.add_argument("--db", help="registry scenario: database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
     if args.scenario == "registry":
@@ -141,7 +153,15 @@ def main() -> None:
             print(f"registry load {args.persons:,} NCPs into {args.db or 'SQLite'}: {loaded}", flush=True)
         return
     source = "new_hire" if args.scenario == "new-hire" else "quarterly_wage"
-    scale(source, args.persons, args.records, args.repeat, args.splink, args.chunk_size)
+    scale(
+        source,
+        args.persons,
+        args.records,
+        args.repeat,
+        args.splink,
+        args.chunk_size,
+        args.splink_train_records,
+    )
 
 
 if __name__ == "__main__":

@@ -64,9 +64,10 @@ def ensure_registry(persons: int, cache: dict[int, RegistryFrames] | None = None
     return directory
 
 
-def inputs(source: str, persons: int, records: int) -> Inputs:
-    """Where the input of (source, persons, records) lives (see `ensure_inputs`)."""
+def inputs(source: str, persons: int, records: int, seed: int = RECORDS_SEED) -> Inputs:
+    """Where the input of (source, persons, records, seed) lives (see `ensure_inputs`)."""
     stem = f"{'nh' if source == 'new_hire' else 'qw'}_{persons}_{records}"
+    stem += f"_seed{seed}" if seed != RECORDS_SEED else ""
     return Inputs(
         registry=registry_dir(persons),
         data=DATA / f"{stem}.txt",
@@ -77,18 +78,20 @@ def inputs(source: str, persons: int, records: int) -> Inputs:
 
 
 def ensure_inputs(
-    source: str, persons: int, records: int, cache: dict[int, RegistryFrames] | None = None
+    source: str,
+    persons: int,
+    records: int,
+    cache: dict[int, RegistryFrames] | None = None,
+    seed: int = RECORDS_SEED,
 ) -> Inputs:
     """Generate the registry and the (source, records) file with its truth unless they already exist."""
     cache = cache if cache is not None else {}
     ensure_registry(persons, cache)
-    where = inputs(source, persons, records)
+    where = inputs(source, persons, records, seed)
     if where.data.exists() and where.truth.exists():
         return where
     registry = _registry(persons, cache)
-    chunks = iter_records(
-        source, registry, records, RECORDS_SEED, received_date=RECEIVED, chunk_size=1_000_000
-    )
+    chunks = iter_records(source, registry, records, seed, received_date=RECEIVED, chunk_size=1_000_000)
     truths: list[pl.DataFrame] = []
 
     def rows() -> object:

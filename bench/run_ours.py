@@ -21,7 +21,9 @@ RECEIVED = date(2026, 1, 5)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings(db_url=args.db, out=args.out, chunk_size=args.chunk_size, log_level="WARNING")
+    return Settings(
+        db_url=args.db, out=args.out, chunk_size=args.chunk_size, model_path=args.model, log_level="WARNING"
+    )
 
 
 def load_registry(args: argparse.Namespace) -> None:
@@ -73,6 +75,7 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--chunk-size", type=int, default=Settings().chunk_size)
+    parser.add_argument("--model", type=Path, help="a model JSON (default: the shipped model)")
     parser.add_argument("--profile", type=Path, help="write a pyinstrument HTML profile here")
     args = parser.parse_args()
     load_registry(args) if args.step == "load-registry" else run(args)

@@ -11,8 +11,10 @@ from matching.profiles import Profile
 # Rule name -> bit in `rule_mask`; the order is also the priority when a record has too many pairs.
 RULES = (
     "ssn_exact", "ssn_near", "hint", "last4_name", "last4_dob", "last_dob", "first_dob", "swapped_names",
-    "phonetic_year_initial", "dob_zip", "name_zip",
+    "phonetic_year_initial", "dob_zip", "name_zip", "employer_name", "full_name",
 )  # fmt: skip
+# Rules that place a record by its SSN; the name-only fallbacks apply to records none of them placed.
+SSN_RULES = ("ssn_exact", "ssn_near", "last4_name", "last4_dob")
 RULE_BIT = {name: 1 << i for i, name in enumerate(RULES)}
 
 # Name/date rules skip registry keys shared by more identities than this (e.g. a placeholder DOB).
@@ -40,7 +42,7 @@ def _ssn_near(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
     equal keys differ at most in that digit. Transpositions: the 8 swap variants of the record SSN
     are joined to the registry SSN.
     """
-    rec = records.select("rec_id", "ssn_num").drop_nulls()
+    rec = records.select("rec_id", "ssn_num").drop_nulls().unique()
     reg = registry.select("identity_id", "ssn_num").drop_nulls()
 
     def masked(frame: pl.DataFrame) -> pl.DataFrame:
@@ -81,13 +83,25 @@ def _equi(records: pl.DataFrame, registry: pl.DataFrame, left: list[str], right:
     return rec.join(reg, left_on=left, right_on=right).select("rec_id", "identity_id")
 
 
+def _employer_name(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
+    """Pairs whose record employer is one on file for the person and whose surnames share the first
+    three letters (wage files truncate surnames)."""
+    if "employer_feins" not in registry.columns:
+        return pl.DataFrame(schema={"rec_id": pl.UInt32, "identity_id": pl.UInt32})
+    stem = pl.col("last_name").str.slice(0, 3).alias("last_stem")
+    reg = registry.select("identity_id", "employer_feins", stem).explode("employer_feins")
+    reg = reg.rename({"employer_feins": "employer_fein"})
+    return _equi(records.with_columns(stem), reg, *[["employer_fein", "last_stem"]] * 2)
+
+
 def candidate_pairs(
     records: pl.DataFrame, registry: pl.DataFrame, profile: Profile, cap: int = 50
 ) -> tuple[pl.DataFrame, BlockStats]:
     """Union of the blocking rules -> (`rec_id`, `identity_id`, `rule_mask`), at most `cap` per record.
 
     `records` are `features.record_features`, `registry` is `prepare_registry` output. When a record
-    has more than `cap` candidates the ones found by more and stronger rules are kept.
+    has more than `cap` candidates the ones found by more and stronger rules are kept. The name-only
+    rules `employer_name` and `full_name` apply to records that no SSN rule placed.
     """
     no_ssn = records.filter(pl.col("ssn_num").is_null())
     found: dict[str, pl.DataFrame] = {
@@ -105,8 +119,13 @@ def candidate_pairs(
     if profile.ssn_last4:
         found["last4_name"] = _equi(no_ssn, registry, ["ssn_last4", "last_name"], ["ssn_last4", "last_name"])
         found["last4_dob"] = _equi(no_ssn, registry, ["ssn_last4", "dob"], ["ssn_last4", "dob"])
+    # Records the SSN did not place (missing, invalid, or someone else's) may be found by name alone.
+    placed = pl.concat([found[rule]["rec_id"] for rule in SSN_RULES if rule in found]).unique()
+    unplaced = records.filter(~pl.col("rec_id").is_in(placed.implode()))
+    found["employer_name"] = _employer_name(unplaced, registry)
+    found["full_name"] = _equi(unplaced, registry, *[["first_name", "last_name"]] * 2)
     if profile.hint_column:
-        hint = records.select("rec_id", "hint_id").drop_nulls()
+        hint = records.select("rec_id", "hint_id").drop_nulls().unique()
         found["hint"] = hint.join(
             registry.select("identity_id", "person_id"), left_on="hint_id", right_on="person_id"
         ).select("rec_id", "identity_id")

@@ -35,6 +35,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "dob": ("null", "exact", "day_month_swapped", "off_by_one", "one_field", "else"),
     "address": ("null", "street", "zip", "city_state", "else"),
     "sex": ("null", "agree", "disagree"),
+    "employer": ("null", "known", "else"),
 }
 
 JW_HIGH = 0.92
@@ -156,14 +157,12 @@ def _last_name_levels(profile: Profile) -> pl.Expr:
         | (parts_r.list.set_intersection(parts_c).list.len() > 0)
     )
     len_r = l_r.str.len_chars()
-    # A free-form owner name (FIRST MIDDLE LAST read as LAST FIRST MIDDLE) leaves the surname in middle.
-    reordered = pl.lit(profile.split_full_name) & (pl.col("middle_name_r") == l_c)
     return _levels(
         "last_name",
         [
             ("exact", l_r == l_c),
             ("part", part),
-            ("swapped", (len_r > 1) & ((l_r == pl.col("first_name_c")) | reordered)),
+            ("swapped", (len_r > 1) & (l_r == pl.col("first_name_c"))),
             (
                 "prefix",
                 (len_r >= profile.min_prefix) & (len_r < l_c.str.len_chars()) & l_c.str.starts_with(l_r),
@@ -211,6 +210,55 @@ def _address_levels() -> pl.Expr:
     )
 
 
+def _employer_tf(wide: pl.DataFrame) -> pl.Series:
+    """Per pair, the registry share of the record's employer when it is one on file for the person
+    (null when it is not, or either side has none)."""
+    listed = wide.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        pl.col("employer_fein_r").alias("fein"),
+        pl.col("employer_feins_c").alias("feins"),
+        pl.col("employer_tfs_c").alias("tfs"),
+    ).filter(pl.col("fein").is_not_null() & (pl.col("feins").list.len() > 0))
+    known = (
+        listed.explode("feins", "tfs")
+        .filter(pl.col("feins") == pl.col("fein"))
+        .group_by("_row")
+        .agg(pl.col("tfs").min().alias("employer_tf"))
+    )
+    rows = pl.DataFrame({"_row": pl.int_range(wide.height, dtype=pl.UInt32, eager=True)})
+    return rows.join(known, on="_row", how="left", maintain_order="left")["employer_tf"]
+
+
+def _employer_levels() -> pl.Expr:
+    on_file = pl.col("employer_feins_c").list.len() > 0
+    return _levels(
+        "employer",
+        [("known", pl.col("employer_tf").is_not_null())],
+        pl.col("employer_fein_r").is_null() | ~on_file.fill_null(False),
+    )
+
+
+def _name_disagreement() -> pl.Expr:
+    """How badly a reading of the record's name disagrees with the candidate (lower is better): a
+    differing first or last name costs most, one read as the other name or missing less, then the
+    level's rank; middle name and suffix only break ties."""
+    cost = []
+    for comparison in ("first_name", "last_name"):
+        code = pl.col(f"{comparison}_code").cast(pl.Int32)
+        cost.append(
+            pl.when(code == level_code(comparison, "else"))
+            .then(100)
+            .when(code == level_code(comparison, "swapped"))
+            .then(60)
+            .when(code == 0)
+            .then(50)
+            .otherwise(code)
+        )
+    middle_differs = pl.col("middle_name_code") == level_code("middle_name", "else")
+    suffix_differs = pl.col("suffix_code") == level_code("suffix", "disagree")
+    return pl.sum_horizontal(*cost, middle_differs.cast(pl.Int32), suffix_differs.cast(pl.Int32))
+
+
 def _equal_levels(comparison: str, field: str, agree: str) -> pl.Expr:
     left, right = pl.col(f"{field}_r"), pl.col(f"{field}_c")
     return _levels(comparison, [(agree, left == right)], left.is_null() | right.is_null())
@@ -221,10 +269,17 @@ def comparison_codes(
 ) -> pl.DataFrame:
     """Pairs (`rec_id`, `identity_id`, …) -> the same rows with a `<comparison>_code` per comparison.
 
-    `records` are record features, `registry` the prepared registry; `first_tf` and `last_tf` of the
-    registry side ride along for the term-frequency weights. Comparisons outside the profile are null.
+    `records` are record features, `registry` the prepared registry; `first_tf`, `last_tf` and
+    `employer_tf` ride along for the term-frequency weights. Comparisons outside the profile are null.
+    Where a record has several name readings (`variant`), each pair keeps the reading whose name
+    agrees best with the candidate.
     """
-    rec = records.select(pl.all().name.suffix("_r")).rename({"rec_id_r": "rec_id"})
+    rec = records.select(pl.all().name.suffix("_r")).rename({"rec_id_r": "rec_id", "variant_r": "variant"})
+    if "employer_feins" not in registry.columns:  # a registry prepared without employers on file
+        registry = registry.with_columns(
+            employer_feins=pl.lit(None, dtype=pl.List(pl.String)),
+            employer_tfs=pl.lit(None, dtype=pl.List(pl.Float64)),
+        )
     reg = registry.select(pl.all().name.suffix("_c")).rename(
         {"identity_id_c": "identity_id", "first_tf_c": "first_tf", "last_tf_c": "last_tf"}
     )
@@ -235,7 +290,9 @@ def comparison_codes(
         _similarity(wide, f"{field}_r", f"{field}_c").select(pl.all().name.prefix(f"_{field}_"))
         for field in ("first_name", "last_name", "street")
     ]
-    wide = pl.concat([wide, *similarities], how="horizontal").with_columns(_first_nick=_nickname_flag(wide))
+    wide = pl.concat([wide, *similarities], how="horizontal").with_columns(
+        _first_nick=_nickname_flag(wide), employer_tf=_employer_tf(wide)
+    )
     builders: dict[str, pl.Expr] = {
         "ssn": _ssn_levels(profile),
         "first_name": _first_name_levels(),
@@ -245,9 +302,18 @@ def comparison_codes(
         "dob": _dob_levels(),
         "address": _address_levels(),
         "sex": _equal_levels("sex", "sex", "agree"),
+        "employer": _employer_levels(),
     }
     codes = [
         expr if name in profile.comparisons else pl.lit(0, dtype=pl.UInt8).alias(f"{name}_code")
         for name, expr in builders.items()
     ]
-    return wide.select(*pairs.columns, *codes, "first_tf", "last_tf")
+    out = wide.select(*pairs.columns, "variant", *codes, "first_tf", "last_tf", "employer_tf")
+    if out.height > pairs.height:  # several readings of some records' names: keep the best per pair
+        out = (
+            out.with_columns(_cost=_name_disagreement())
+            .sort("rec_id", "identity_id", "_cost", "variant")
+            .unique(subset=["rec_id", "identity_id"], keep="first", maintain_order=True)
+            .drop("_cost")
+        )
+    return out

@@ -8,16 +8,21 @@ import polars as pl
 
 from matching.compare import level_code
 from matching.model import Thresholds
+from matching.profiles import Profile
 
 # Evidence strong enough to identify a person on its own (with the name agreeing).
 _SSN_AGREES = [level_code("ssn", lvl) for lvl in ("exact", "one_substitution", "transposition")]
+
+
+# Never-auto rules that are evidence of another person (the others only say the evidence is thin).
+DIFFERENT_PERSON = ("ssn_differs", "first_name_differs", "dob_differs", "suffix_differs")
 
 
 def _code(comparison: str, level: str) -> pl.Expr:
     return pl.col(f"{comparison}_code") == level_code(comparison, level)
 
 
-def auto_blockers() -> dict[str, pl.Expr]:
+def auto_blockers(profile: Profile | None = None) -> dict[str, pl.Expr]:
     """Why a candidate may never be `auto`, however high its weight (the costly false positives).
 
     - `ssn_differs`: a valid SSN (or last four) that is not the person's: a relative's, or a stranger's
@@ -30,8 +35,11 @@ def auto_blockers() -> dict[str, pl.Expr]:
       twins' SSNs are often one digit apart.
     - `no_identifier`: neither an agreeing SSN nor an exact DOB (name and address alone are shared
       by relatives at the same address).
+    - `dob_unconfirmed` (profiles with `auto_needs_dob`, FIDM): no exact DOB, so a same-named father
+      or son using the SSN we asked about cannot be ruled out.
     """
     ssn_agrees = pl.col("ssn_code").is_in(_SSN_AGREES)
+    needs_dob = profile is not None and profile.auto_needs_dob
     return {
         "ssn_differs": _code("ssn", "other") | _code("ssn", "last4_differ"),
         "first_name_differs": _code("first_name", "else"),
@@ -39,6 +47,7 @@ def auto_blockers() -> dict[str, pl.Expr]:
         "suffix_differs": _code("suffix", "disagree"),
         "first_name_unconfirmed": ~_code("first_name", "exact") & ~_code("ssn", "exact"),
         "no_identifier": ~ssn_agrees & ~_code("dob", "exact"),
+        "dob_unconfirmed": pl.lit(needs_dob) & ~_code("dob", "exact"),
     }
 
 
@@ -51,11 +60,13 @@ def different_people() -> pl.Expr:
     return ((first | dob | _code("suffix", "disagree")) & ~ssn_agrees) | (first & dob)
 
 
-def best_candidates(scored: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
+def best_candidates(
+    scored: pl.DataFrame, registry: pl.DataFrame, profile: Profile | None = None
+) -> pl.DataFrame:
     """One row per record: its best-scoring person (best identity of that person) and the runner-up.
 
     Adds `person_id`, `runner_up_person_id`, `runner_up_weight`, and `blocked_by` (`|`-joined
-    never-auto rule names, empty when none applies).
+    never-auto rule names for this profile, empty when none applies).
     """
     people = registry.select("identity_id", "person_id", "person_key")
     per_person = (
@@ -67,7 +78,7 @@ def best_candidates(scored: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFram
     runner_up = ranked.filter(pl.col("_rank") == 1).select(
         "rec_id", runner_up_person_id="person_id", runner_up_weight="match_weight"
     )
-    blockers = auto_blockers()
+    blockers = auto_blockers(profile)
     best = ranked.filter(pl.col("_rank") == 0).drop("_rank", "person_key")
     return best.join(runner_up, on="rec_id", how="left").with_columns(
         blocked_by=pl.concat_str(
@@ -95,13 +106,16 @@ def decide(best: pl.DataFrame, thresholds: Thresholds) -> pl.DataFrame:
 
 
 def _lowest_threshold(weights: pl.Series, correct: pl.Series, target: float) -> tuple[float | None, int]:
-    """Lowest weight whose at-or-above set has precision >= target (one false positive added as a
-    safety margin), and the number of correct candidates at or above it."""
+    """Lowest weight whose at-or-above set has precision >= target even with a margin for chance
+    (the false positives counted as their number plus two Poisson standard deviations), and the
+    number of correct candidates at or above it."""
     frame = pl.DataFrame({"w": weights, "ok": correct}).sort("w", descending=True)
     frame = frame.with_columns(tp=pl.col("ok").cum_sum(), n=pl.int_range(1, pl.len() + 1))
     # Only cut between distinct weights.
     frame = frame.group_by("w", maintain_order=True).agg(pl.col("tp").last(), pl.col("n").last())
-    valid = frame.filter(pl.col("tp") / (pl.col("n") + 1) >= target)
+    # Chance: the false positives seen plus two Poisson standard deviations must fit the budget.
+    wrong = pl.col("n") - pl.col("tp")
+    valid = frame.filter(wrong + 2 * (wrong + 1).sqrt() <= (1 - target) * pl.col("n"))
     if valid.is_empty():
         return None, 0
     row = valid.row(valid.height - 1, named=True)
@@ -123,8 +137,8 @@ def calibrate_thresholds(
     model itself puts the match probability at the target (labelled data may be kinder than
     reality); with too few labels to show the target anywhere, it sits just above the best wrong
     candidate. `review`: the lowest weight at which the candidates from it up that are not taken
-    automatically (nor blocked by a never-auto rule: mostly relatives) are still at least
-    `review_precision` correct.
+    automatically (nor blocked by evidence of another person, `DIFFERENT_PERSON`: mostly relatives)
+    are still at least `review_precision` correct.
     """
     correct = (best["person_id"] == truth_person).fill_null(False)
     labelled = best.with_columns(_ok=correct)
@@ -143,7 +157,10 @@ def calibrate_thresholds(
     _, empirical, margin = choice
     auto = max(empirical, math.log2(target_precision / (1.0 - target_precision)))
     provisional = Thresholds(auto=auto, review=auto, margin=margin, target_precision=target_precision)
-    rest = decide(unblocked, provisional).filter(pl.col("decision") != "auto")
+    # Review weighs the candidates kept from auto only for want of evidence like unblocked ones.
+    differs = "|".join(DIFFERENT_PERSON)
+    reviewable = labelled.filter(~pl.col("blocked_by").str.contains(f"({differs})"))
+    rest = decide(reviewable, provisional).filter(pl.col("decision") != "auto")
     review, _ = _lowest_threshold(rest["match_weight"], rest["_ok"], review_precision)
     return Thresholds(
         auto=auto,

@@ -41,6 +41,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "address": {"street": "same street address", "zip": "same ZIP", "city_state": "same city and state",
                 "else": "address differs"},
     "sex": {"disagree": "sex differs"},
+    "employer": {"known": "employer already on file", "else": "employer not on file"},
 }  # fmt: skip
 
 _VALUE_FIELD = {
@@ -98,9 +99,9 @@ def reasons() -> pl.Expr:
 def explain(best: pl.DataFrame, records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
     """Add `<comparison>_level`, `blocking_rules` and `reasons` to the best candidates."""
     values = list(_VALUE_FIELD.values())
-    rec = records.select("rec_id", "hint_id", *[pl.col(f).alias(f"{f}_r") for f in values])
+    rec = records.select("rec_id", "variant", "hint_id", *[pl.col(f).alias(f"{f}_r") for f in values])
     reg = registry.select("identity_id", *[pl.col(f).alias(f"{f}_c") for f in values])
-    joined = best.join(rec, on="rec_id", how="left", maintain_order="left").join(
+    joined = best.join(rec, on=["rec_id", "variant"], how="left", maintain_order="left").join(
         reg, on="identity_id", how="left", maintain_order="left"
     )
     with_levels = joined.with_columns(

@@ -14,6 +14,9 @@ FEATURES = (
     "first_initial", "last_phonetic", "dob", "birth_year", "sex", "street", "zip5", "city", "state",
 )  # fmt: skip
 
+# Registry-only columns: name frequencies and the person's employers on file.
+REGISTRY_EXTRAS = ("last_tf", "first_tf", "employer_feins", "employer_tfs")
+
 _NAME_FIELDS = ("first_name", "middle_name", "last_name", "suffix")
 PERSON_FIELDS = ("ssn", "first_name", "middle_name", "last_name", "suffix", "dob", "sex",
                  "address_line1", "city", "state", "zip")  # fmt: skip
@@ -104,27 +107,87 @@ def normalise_person(frame: pl.DataFrame) -> pl.DataFrame:
     return _with_phonetic(out).select(FEATURES)
 
 
+def _name_readings(raw: pl.DataFrame, profile: Profile) -> list[pl.DataFrame]:
+    """The record's name as given, then each reading of the profile's free-form name columns (and of
+    `last_name` when `first_name` is blank): one frame of raw name columns per reading, row-aligned."""
+    given = raw.select(_text(raw, c).alias(c) for c in _NAME_FIELDS)
+    if not profile.full_name_columns:
+        return [given]
+    wholes = [_text(raw, c) for c in profile.full_name_columns if c in raw.columns]
+    wholes.append(pl.when(_text(raw, "first_name").is_null()).then(_text(raw, "last_name")))
+    return [given] + [
+        raw.select(normalise.read_full_name(whole, given_first=given_first)).select(_NAME_FIELDS)
+        for whole in wholes
+        for given_first in (False, True)
+    ]
+
+
 def record_features(records: pl.DataFrame, profile: Profile) -> pl.DataFrame:
-    """Canonical records -> `rec_id` (row position), the features, and the profile's hint column."""
-    raw = records
-    if profile.split_full_name and "last_name" in raw.columns:
-        free_form = pl.col("first_name").is_null() if "first_name" in raw.columns else pl.lit(True)
-        split = {e.meta.output_name(): e for e in normalise.split_full_name(pl.col("last_name"))}
-        raw = raw.with_columns(
-            pl.when(free_form).then(e).otherwise(_text(raw, n)).alias(n) for n, e in split.items()
-        )
+    """Canonical records -> `rec_id` (row position), `variant`, the features, `employer_fein` and the
+    profile's hint column.
+
+    One row per record, except where the profile reads free-form names several ways: then one row per
+    distinct reading (`variant` 0 is the name as given and is always there).
+    """
     hint = profile.hint_column
-    hint_id = (
-        records.get_column(hint).cast(pl.String).str.strip_chars()
+    extras = records.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("rec_id"),
+        normalise.fein(_text(records, "employer_fein", 9)).alias("employer_fein"),
+        hint_id=pl.col(hint).cast(pl.String).str.strip_chars()
         if hint and hint in records.columns
-        else pl.lit(None, dtype=pl.String)
+        else pl.lit(None, dtype=pl.String),
     )
-    return normalise_person(raw).select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("rec_id"), *FEATURES, hint_id=hint_id
+    person = records.select(
+        c for c in (*PERSON_FIELDS, "ssn_last4") if c in records.columns and c not in _NAME_FIELDS
     )
+    readings = _name_readings(records, profile)
+    variants = [
+        pl.concat([extras, person, names], how="horizontal").with_columns(variant=pl.lit(i, dtype=pl.UInt8))
+        for i, names in enumerate(readings)
+    ]
+    stacked = pl.concat(variants, how="vertical_relaxed")
+    if len(readings) > 1:
+        stacked = stacked.filter(
+            (pl.col("variant") == 0) | pl.any_horizontal(pl.col(c).is_not_null() for c in _NAME_FIELDS)
+        )
+    feats = pl.concat(
+        [stacked.select("rec_id", "variant"), normalise_person(stacked), stacked.select(*extras.columns[1:])],
+        how="horizontal",
+    )
+    if len(readings) > 1:
+        names = ["first_name", "middle_name", "last_name", "suffix"]
+        feats = feats.unique(subset=["rec_id", *names], keep="first", maintain_order=True)
+        feats = feats.sort("rec_id", maintain_order=True)
+    return feats
 
 
-def prepare_registry(ncp: pl.DataFrame, alias: pl.DataFrame | None = None) -> pl.DataFrame:
+def _known_employers(known_employer: pl.DataFrame | None, n_persons: int) -> pl.DataFrame:
+    """Per person, the employers on file (`employer_feins`) and the share of registry persons each one
+    employs (`employer_tfs`, for term-frequency weights: agreeing on a small employer weighs more)."""
+    schema = pl.Schema(
+        {
+            "person_id": pl.String(),
+            "employer_feins": pl.List(pl.String()),
+            "employer_tfs": pl.List(pl.Float64()),
+        }
+    )
+    if known_employer is None or known_employer.height == 0:
+        return pl.DataFrame(schema=schema)
+    feins = (
+        known_employer.select(
+            pl.col("person_id").cast(pl.String),
+            normalise.fein(_text(known_employer, "fein", 9)).alias("fein"),
+        )
+        .drop_nulls()
+        .unique()
+        .with_columns(tf=pl.len().over("fein") / n_persons)
+    )
+    return feins.group_by("person_id").agg(employer_feins="fein", employer_tfs="tf").cast(schema)
+
+
+def prepare_registry(
+    ncp: pl.DataFrame, alias: pl.DataFrame | None = None, known_employer: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """One row per registry identity: each NCP's primary identity plus one per alias row.
 
     An alias row overrides the primary values it carries (an alias name keeps the primary SSN, DOB and
@@ -132,6 +195,9 @@ def prepare_registry(ncp: pl.DataFrame, alias: pl.DataFrame | None = None) -> pl
     best-scoring identity speaks for the person. Computed once per registry snapshot; carries
     `identity_id`, `person_id`, `person_key` (dense int), `identity_kind` (`primary` | `alias`), the
     features, and surname / first-name frequencies (`last_tf`, `first_tf`) for term-frequency weights.
+    With `known_employer` (the registry extract's frame) each identity also carries its person's
+    employers on file (`employer_feins`, `employer_tfs`; null without), which wage and new-hire
+    records are compared with.
     """
     base = ncp.select(
         pl.col("person_id").cast(pl.String),
@@ -163,9 +229,14 @@ def prepare_registry(ncp: pl.DataFrame, alias: pl.DataFrame | None = None) -> pl
         subset=["person_id", *[f for f in FEATURES if f != "last_parts"]], keep="first", maintain_order=True
     )
     n_persons = max(prepared["person_id"].n_unique(), 1)
-    return prepared.with_columns(
-        identity_id=pl.int_range(pl.len(), dtype=pl.UInt32),
-        person_key=pl.col("person_id").rank("dense").cast(pl.UInt32),
-        last_tf=(pl.col("person_id").n_unique().over("last_name") / n_persons).fill_null(0.0),
-        first_tf=(pl.col("person_id").n_unique().over("first_name") / n_persons).fill_null(0.0),
-    ).select("identity_id", "person_id", "person_key", "identity_kind", *FEATURES, "last_tf", "first_tf")
+    employers = _known_employers(known_employer, n_persons)
+    return (
+        prepared.with_columns(
+            identity_id=pl.int_range(pl.len(), dtype=pl.UInt32),
+            person_key=pl.col("person_id").rank("dense").cast(pl.UInt32),
+            last_tf=(pl.col("person_id").n_unique().over("last_name") / n_persons).fill_null(0.0),
+            first_tf=(pl.col("person_id").n_unique().over("first_name") / n_persons).fill_null(0.0),
+        )
+        .join(employers, on="person_id", how="left", maintain_order="left")
+        .select("identity_id", "person_id", "person_key", "identity_kind", *FEATURES, *REGISTRY_EXTRAS)
+    )

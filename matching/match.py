@@ -58,7 +58,7 @@ def match_records(
     chosen = get_profile(profile)
     features = record_features(records, chosen)
     scored = score_candidates(features, prepared_registry, model, chosen)
-    decided = decide(best_candidates(scored, prepared_registry), model.thresholds_for(chosen.name))
+    decided = decide(best_candidates(scored, prepared_registry, chosen), model.thresholds_for(chosen.name))
     explained = explain(decided, features, prepared_registry)
     provenance = records.select(
         [pl.col(c) if c in records.columns else pl.lit(None, dtype=pl.String).alias(c) for c in PROVENANCE]
@@ -88,6 +88,7 @@ def calibrate(
     best = best_candidates(
         score_candidates(record_features(records, chosen), prepared_registry, model, chosen),
         prepared_registry,
+        chosen,
     )
     numbers = records.select("record_number").with_columns(rec_id=pl.int_range(pl.len(), dtype=pl.UInt32))
     labels = best.join(numbers, on="rec_id", how="left").join(

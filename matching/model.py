@@ -28,6 +28,7 @@ M_START: dict[str, dict[str, float]] = {
     "dob": {"exact": 0.9, "day_month_swapped": 0.02, "off_by_one": 0.03, "one_field": 0.03, "else": 0.02},
     "address": {"street": 0.6, "zip": 0.1, "city_state": 0.05, "else": 0.25},
     "sex": {"agree": 0.97, "disagree": 0.03},
+    "employer": {"known": 0.3, "else": 0.7},
 }  # fmt: skip
 
 

@@ -9,7 +9,12 @@ import polars as pl
 from matching.compare import LEVELS, level_code
 from matching.model import Model
 
-TF_FIELDS = {"first_name": "first_tf", "last_name": "last_tf"}
+# Comparison -> (frequency column, the agreeing level whose u is that frequency).
+TF_FIELDS = {
+    "first_name": ("first_tf", "exact"),
+    "last_name": ("last_tf", "exact"),
+    "employer": ("employer_tf", "known"),
+}
 
 
 def _level_weight(model: Model, comparison: str) -> pl.Expr:
@@ -17,11 +22,12 @@ def _level_weight(model: Model, comparison: str) -> pl.Expr:
     code = pl.col(f"{comparison}_code")
     expr = code.replace_strict(list(range(len(weights))), weights, return_dtype=pl.Float64)
     if comparison in TF_FIELDS:
-        # Agreement on a rare name is stronger evidence than agreement on SMITH: u = the name's frequency.
-        m_exact = model.m[comparison]["exact"]
-        u_value = pl.col(TF_FIELDS[comparison]).clip(lower_bound=model.tf_min)
-        tf_weight = pl.lit(math.log2(m_exact)) - u_value.log(2)
-        expr = pl.when(code == level_code(comparison, "exact")).then(tf_weight).otherwise(expr)
+        # Agreement on a rare name (a small employer) is stronger evidence than on SMITH (the biggest
+        # employer in the state): u = the value's frequency in the registry.
+        column, level = TF_FIELDS[comparison]
+        u_value = pl.col(column).clip(lower_bound=model.tf_min)
+        tf_weight = pl.lit(math.log2(model.m[comparison][level])) - u_value.log(2)
+        expr = pl.when(code == level_code(comparison, level)).then(tf_weight).otherwise(expr)
     return expr.alias(f"{comparison}_weight")
 
 

@@ -32,9 +32,10 @@ def estimate_u(
     One pseudo-count per level keeps rare levels (a swapped SSN pair…) from a zero u.
     """
     rng = np.random.default_rng(seed)
+    n_records = int(features["rec_id"].max() or 0) + 1  # type: ignore[arg-type]
     pairs = pl.DataFrame(
         {
-            "rec_id": rng.integers(0, features.height, n_pairs).astype(np.uint32),
+            "rec_id": rng.integers(0, n_records, n_pairs).astype(np.uint32),
             "identity_id": rng.integers(0, registry.height, n_pairs).astype(np.uint32),
         }
     )
@@ -140,13 +141,14 @@ def train(
     )
     # Pass 1 on all pairs; pass 2 only on each person's best identity, so that a record using an alias
     # SSN does not teach "SSN differs" through the same person's primary identity.
-    iterations = _fit(model, codes, features.height)
+    n_records = records.height
+    iterations = _fit(model, codes, n_records)
     codes = _best_identity(codes, model, prepared_registry)
-    iterations += _fit(model, codes, features.height)
+    iterations += _fit(model, codes, n_records)
     patterns = codes.select(CODE_COLUMNS).n_unique()
     model.training = {
         "profile": chosen.name,
-        "records": features.height,
+        "records": n_records,
         "registry_identities": prepared_registry.height,
         "registry_persons": prepared_registry["person_key"].n_unique(),
         "blocked_pairs": pairs.height,

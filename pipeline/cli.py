@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from loaders.errors import FileRejected
+from loaders.errors import FileRejected, RegistryRejected
 from loaders.sources import SOURCES
 from pipeline import log as logging_setup
 from pipeline import runner
@@ -44,6 +44,12 @@ EXIT_REJECTED = 2
 EXIT_NO_REGISTRY = 3
 
 
+def _exit_rejected(code: str, message: str) -> NoReturn:
+    """`rejected: <code>: <message>` on one line (never wrapped), then exit with EXIT_REJECTED."""
+    console.print(f"[red]rejected[/red]: {code}: {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_REJECTED)
+
+
 def _settings(db: str | None, out: Path | None, **more: Any) -> Settings:
     settings = load_settings(db_url=db, out=out, **more)
     logging_setup.configure(settings.log_level)
@@ -60,7 +66,10 @@ def registry_load(
 ) -> None:
     """Load a registry extract, replacing the previous snapshot in one transaction."""
     settings = _settings(db, out)
-    report = runner.load_registry(directory, settings)
+    try:
+        report = runner.load_registry(directory, settings)
+    except RegistryRejected as rejected:  # the previous snapshot stays in place
+        _exit_rejected(rejected.code, rejected.message)
     _print_counts("Registry snapshot loaded", report)
 
 
@@ -101,11 +110,7 @@ def _run_and_report(
     try:
         summary = runner.run_file(source, path, settings, received_date=received, force=force)
     except FileRejected as rejected:
-        # One line, never wrapped (soft_wrap): `rejected: <code>: <message>`.
-        console.print(
-            f"[red]rejected[/red]: {rejected.code}: {rejected.message}", highlight=False, soft_wrap=True
-        )
-        raise typer.Exit(EXIT_REJECTED) from None
+        _exit_rejected(rejected.code, rejected.message)
     except runner.AlreadyProcessed as skipped:
         console.print(f"skipped: {skipped}", highlight=False, soft_wrap=True)
         return {}

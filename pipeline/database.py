@@ -487,7 +487,17 @@ class Database:
                     wanted_ids: sa.Select[Any] = sa.select(sa.column("person_id")).select_from(
                         sa.table("wanted_person")
                     )
-                    select = select.where(sa.column("person_id").in_(wanted_ids))
+                    # The current snapshot's id too, so the (snapshot_id, person_id) index is searched
+                    # for the wanted NCPs instead of every registry row being scanned.
+                    current: sa.Select[Any] = (
+                        sa.select(sa.column("snapshot_id"))
+                        .select_from(sa.table("registry_snapshot"))
+                        .where(sa.column("is_current"))
+                    )
+                    select = select.where(
+                        sa.column("snapshot_id") == current.scalar_subquery(),
+                        sa.column("person_id").in_(wanted_ids),
+                    )
                 frames[name] = self._read_frame(conn, select, schema)
             if person_ids is not None:
                 self._run(conn, "wanted_person_drop")

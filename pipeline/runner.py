@@ -151,8 +151,21 @@ def _publish_prepared_registry(
     ws.put_frame(_registry_key(snapshot_id), matching.prepare_registry(ncp, alias))
 
 
+# The last snapshot's prepared registry, kept in the process: a worker matching many chunks of a big file
+# reads the (multi-GB at state scale) parquet once, not once per chunk.
+_IN_PROCESS: dict[str, pl.DataFrame] = {}
+
+
 def _prepared_registry(ws: Workspace, snapshot_id: str) -> pl.DataFrame:
-    """The normalised registry of a snapshot: local cache, else the landing zone, else rebuilt from the DB."""
+    """The normalised registry of a snapshot: in process, else the local cache, else the landing zone, else
+    rebuilt from the DB."""
+    if snapshot_id not in _IN_PROCESS:
+        _IN_PROCESS.clear()
+        _IN_PROCESS[snapshot_id] = _read_prepared_registry(ws, snapshot_id)
+    return _IN_PROCESS[snapshot_id]
+
+
+def _read_prepared_registry(ws: Workspace, snapshot_id: str) -> pl.DataFrame:
     local = REGISTRY_CACHE / f"{snapshot_id}.parquet"
     if local.exists():
         return pl.read_parquet(local)

@@ -98,6 +98,14 @@ ALIASES = [
 ]
 
 
+# Employers on file: P1 and P2 both work for one employer (it employs 2 of the 5 NCPs), P1 also for another.
+KNOWN_EMPLOYERS = [("P1", "361234567"), ("P1", "470000001"), ("P2", "470000001")]
+
+
+def known_employer_frame() -> pl.DataFrame:
+    return pl.DataFrame(KNOWN_EMPLOYERS, schema=["person_id", "fein"], orient="row")
+
+
 def ncp_frame() -> pl.DataFrame:
     return pl.DataFrame([dict(zip(NCP_COLUMNS, row, strict=True)) for row in NCPS]).with_columns(
         pl.col("dob").str.to_date()
@@ -113,7 +121,7 @@ def alias_frame() -> pl.DataFrame:
 
 @pytest.fixture(scope="session")
 def registry() -> pl.DataFrame:
-    return prepare_registry(ncp_frame(), alias_frame())
+    return prepare_registry(ncp_frame(), alias_frame(), known_employer_frame())
 
 
 def records(*rows: dict[str, Any], source: str = "new_hire") -> pl.DataFrame:
@@ -154,6 +162,7 @@ U_TEST: dict[str, dict[str, float]] = {
     "dob": {"exact": 7e-5, "day_month_swapped": 2e-5, "off_by_one": 3e-4, "one_field": 0.005, "else": 0.995},
     "address": {"street": 1e-5, "zip": 0.005, "city_state": 0.25, "else": 0.745},
     "sex": {"agree": 0.5, "disagree": 0.5},
+    "employer": {"known": 1e-3, "else": 0.999},
 }  # fmt: skip
 
 

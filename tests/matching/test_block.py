@@ -62,7 +62,7 @@ def test_name_and_date_rules(registry: pl.DataFrame) -> None:
     )
     assert "swapped_names" in _rules_for(found, 1, "P2")
     assert {"dob_zip", "first_dob"} <= _rules_for(found, 2, "P4")
-    assert _rules_for(found, 3, "P1") == {"name_zip"}
+    assert _rules_for(found, 3, "P1") == {"name_zip", "full_name"}  # no SSN: the full name finds them
 
 
 def test_alias_ssn_is_blocked_like_the_primary(registry: pl.DataFrame) -> None:

@@ -12,7 +12,8 @@ from tests.matching.helpers import levels_against
 def test_identical_record_agrees_everywhere(registry: pl.DataFrame) -> None:
     levels = levels_against(person("P1"), "P1", registry)
     assert levels == {"ssn": "exact", "first_name": "exact", "middle_name": "exact", "last_name": "exact",
-                      "suffix": "null", "dob": "exact", "address": "street", "sex": "agree"}  # fmt: skip
+                      "suffix": "null", "dob": "exact", "address": "street", "sex": "agree",
+                      "employer": "null"}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -24,14 +24,8 @@ from tests.reliability.pii import PiiScanner
 EXPECTED: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text())
 RECEIVED = date(2026, 3, 2)
 EXIT_REJECTED = 2
-# Run as child processes: one of each outcome kind and format, so the shipped entry point is exercised too.
-IN_SUBPROCESS = {
-    "nh_binary_garbage.txt",
-    "nh_short_and_long_lines.txt",
-    "dmv_not_utf8.psv",
-    "fidm_balance_sum_wrong.txt",
-    "nh_duplicate.txt",
-}
+# Run as child processes (one per outcome kind), so the installed entry point is exercised too.
+IN_SUBPROCESS = {"nh_binary_garbage.txt", "dmv_not_utf8.psv", "nh_duplicate.txt"}
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +137,19 @@ def test_a_file_rejected_as_the_wrong_source_still_runs_as_the_right_one(tmp_pat
     entry = ws.db().manifest_entry(sha256_of(wage_file))
     assert entry is not None and (entry.source, entry.status) == ("quarterly_wage", "processed")
     assert again.code == 0 and again.stdout.startswith("skipped:")  # processed bytes are not run again
+
+
+def test_a_bad_registry_extract_is_refused_in_one_line_and_the_snapshot_kept(tmp_path: Path) -> None:
+    ws = Workspace.sqlite(tmp_path)
+    assert ws.cli("registry", "load", str(CORPUS / "registry")).code == 0
+    snapshot = ws.db().current_snapshot()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "ncp.csv").write_text("person_id,ssn\nP1,123456789\n")
+
+    results = [ws.cli("registry", "load", str(broken)), ws.cli("registry", "load", str(tmp_path / "absent"))]
+
+    for result in results:
+        assert result.code == EXIT_REJECTED and "Traceback" not in result.output, result.output
+        assert len(result.stdout.strip().splitlines()) == 1 and result.stdout.startswith("rejected: ")
+    assert ws.db().current_snapshot() == snapshot

@@ -23,7 +23,7 @@ from pipeline.runner import FAULT_INJECT_ENV, FAULT_POINTS, run_id_for
 from tests.reliability.clirun import Workspace, sha256_of
 
 RECEIVED = date(2026, 3, 2)
-CHUNK = "100"  # 300 records: three chunks, so a kill lands between chunks
+CHUNK = "100"  # 250 records: three chunks, so a kill lands between chunks
 ITEM_FIELDS = (
     "idempotency_key", "item_kind", "case_id", "person_id", "caseworker_id", "office_id", "source",
     "new_info", "due_date", "family_violence", "match_weight", "match_probability", "decision",
@@ -35,7 +35,7 @@ COUNTS = ("read", "parsed", "quarantined", "matched_auto", "matched_review", "un
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoPaths:
     return make_demo(
-        tmp_path_factory.mktemp("crash"), persons=600, records=300, seed=23, received_date=RECEIVED
+        tmp_path_factory.mktemp("crash"), persons=400, records=250, seed=23, received_date=RECEIVED
     )
 
 

@@ -54,7 +54,9 @@ def load_registry(persons: int, db: str | None = None) -> dict[str, Any]:
     )
 
 
-def run_csmatch(where: data.Inputs, chunk_size: int | None = None) -> dict[str, Any]:
+def run_csmatch(
+    where: data.Inputs, chunk_size: int | None = None, model: Path | None = None
+) -> dict[str, Any]:
     """One run of csmatch on `where.data` from a fresh copy of the registry database, in its own process."""
     persons = int(where.registry.name.removeprefix("registry_"))
     if not template_db(persons).exists():
@@ -69,6 +71,8 @@ def run_csmatch(where: data.Inputs, chunk_size: int | None = None) -> dict[str, 
             "--out", str(out)]  # fmt: skip
     if chunk_size:
         args += ["--chunk-size", str(chunk_size)]
+    if model:
+        args += ["--model", str(model)]
     return run_child("bench.run_ours", *args)
 
 
@@ -89,12 +93,13 @@ def scale(
     splink: bool,
     chunk_size: int | None,
     train_records: int | None = None,
+    model: Path | None = None,
 ) -> None:
     rows: list[dict[str, Any]] = []
     for fraction in FRACTIONS:
         n = int(records * fraction)
         where = data.ensure_inputs(source, persons, n)
-        ours = median_of([run_csmatch(where, chunk_size) for _ in range(repeat)])
+        ours = median_of([run_csmatch(where, chunk_size, model) for _ in range(repeat)])
         row: dict[str, Any] = {
             "records": n,
             "wall_s": ours["seconds"],
@@ -145,6 +150,7 @@ def main() -> None:
     parser.add_argument("--splink", action="store_true", help="also run the Splink anchor and print ratios")
     parser.add_argument("--chunk-size", type=int, help="records per match chunk (default: settings)")
     parser.add_argument("--splink-train-records", type=int, default=100_000, help="Splink's training batch")
+    parser.add_argument("--model", type=Path, help="csmatch model JSON (default: the shipped model)")
     parser.add_argument("--db", help="registry scenario: database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
     if args.scenario == "registry":

@@ -122,11 +122,22 @@ def _lowest_threshold(weights: pl.Series, correct: pl.Series, target: float) -> 
     return float(row["w"]), int(row["tp"])
 
 
+def _local_floor(weights: pl.Series, correct: pl.Series, floor: float) -> float | None:
+    """Going down the weights, the first weight where the last `window` candidates (1% of them, at
+    least 20) are less than `floor` correct: review stops above it. None when that never happens."""
+    window = max(20, weights.len() // 100)
+    frame = pl.DataFrame({"w": weights, "ok": correct.cast(pl.Float64)}).sort("w", descending=True)
+    local = frame.with_columns(share=pl.col("ok").rolling_mean(window, min_samples=window))
+    below = local.filter(pl.col("share") < floor)
+    return float(below["w"][0]) if below.height else None
+
+
 def calibrate_thresholds(
     best: pl.DataFrame,
     truth_person: pl.Series,
     target_precision: float = 0.999,
     review_precision: float = 0.5,
+    review_floor: float = 0.1,
     margins: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0),
 ) -> Thresholds:
     """Thresholds from labelled best candidates (`best_candidates` output, aligned with
@@ -138,7 +149,8 @@ def calibrate_thresholds(
     reality); with too few labels to show the target anywhere, it sits just above the best wrong
     candidate. `review`: the lowest weight at which the candidates from it up that are not taken
     automatically (nor blocked by evidence of another person, `DIFFERENT_PERSON`: mostly relatives)
-    are still at least `review_precision` correct.
+    are still at least `review_precision` correct, and above the first weight where the candidates
+    around it are less than `review_floor` correct (people work the review band).
     """
     correct = (best["person_id"] == truth_person).fill_null(False)
     labelled = best.with_columns(_ok=correct)
@@ -162,6 +174,9 @@ def calibrate_thresholds(
     reviewable = labelled.filter(~pl.col("blocked_by").str.contains(f"({differs})"))
     rest = decide(reviewable, provisional).filter(pl.col("decision") != "auto")
     review, _ = _lowest_threshold(rest["match_weight"], rest["_ok"], review_precision)
+    stop = _local_floor(rest["match_weight"], rest["_ok"], review_floor)
+    if review is not None and stop is not None:
+        review = max(review, stop + 1e-6)
     return Thresholds(
         auto=auto,
         review=min(review if review is not None else auto, auto),

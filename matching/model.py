@@ -55,6 +55,7 @@ class Model:
     m: dict[str, dict[str, float]]
     u: dict[str, dict[str, float]]
     tf_min: float = 5e-5  # floor on a name's registry frequency in term-frequency weights
+    prior_persons: int = 0  # registry size the pair prior was fixed at (training); 0: the registry's own
     thresholds: dict[str, Thresholds] = field(default_factory=dict)  # per matching profile
     training: dict[str, Any] = field(default_factory=dict)
 
@@ -73,8 +74,13 @@ class Model:
         return [self.weight(comparison, level) for level in LEVELS[comparison]]
 
     def prior_weight(self, n_persons: int) -> float:
-        """log2 prior odds that a record and one registry person match, for a registry this size."""
-        prior = self.match_rate / max(n_persons, 1)
+        """log2 prior odds that a record and one registry person match.
+
+        Fixed at training (`prior_persons`): a smaller registry also means fewer of the incoming
+        records are NCPs, so the chance that a record is one given NCP does not grow as the registry
+        shrinks (and thresholds calibrated at one size hold at another). Without it, `n_persons`.
+        """
+        prior = self.match_rate / max(self.prior_persons or n_persons, 1)
         return math.log2(prior / (1.0 - prior))
 
     def to_json(self) -> str:

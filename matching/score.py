@@ -34,7 +34,7 @@ def _level_weight(model: Model, comparison: str) -> pl.Expr:
 def score(codes: pl.DataFrame, model: Model, n_persons: int) -> pl.DataFrame:
     """Add `<comparison>_weight`, `match_weight` (prior + sum, in bits) and `match_probability`.
 
-    The prior depends on the registry size: one of `n_persons` people can be the match.
+    The prior is the model's (`Model.prior_weight`; `n_persons` only for a model without one).
     """
     weight_cols = [f"{c}_weight" for c in LEVELS]
     scored = codes.with_columns(_level_weight(model, c) for c in LEVELS)

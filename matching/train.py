@@ -137,6 +137,7 @@ def train(
         match_rate=0.5,
         m={c: {lvl: M_START[c][lvl] for lvl in LEVELS[c][1:]} for c in LEVELS},
         u=u,
+        prior_persons=prepared_registry["person_key"].n_unique(),
         thresholds=dict(thresholds or {}),
     )
     # Pass 1 on all pairs; pass 2 only on each person's best identity, so that a record using an alias

@@ -169,6 +169,7 @@ def test_calibrate_thresholds_reaches_target() -> None:
     truth = pl.Series(["A"] * 3040)
     thresholds = calibrate_thresholds(best, truth, target_precision=0.999)
     assert isinstance(thresholds, Thresholds)
-    # one wrong candidate (14.75) may sit above auto: 2549 right of 2550 is still >= 0.999 with one spare
-    assert 14.5 < thresholds.auto <= 14.76
+    # the wrong candidate at 14.75 stays below auto: with the margin for chance (two Poisson standard
+    # deviations) even one false positive among ~2500 does not fit a 0.1% budget
+    assert 14.75 < thresholds.auto <= 14.76
     assert thresholds.review <= thresholds.auto

@@ -77,9 +77,12 @@ def _ssn_near(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
 
 def _equi(records: pl.DataFrame, registry: pl.DataFrame, left: list[str], right: list[str]) -> pl.DataFrame:
     """Pairs agreeing on all key columns (nulls never agree); oversized registry keys are skipped."""
-    reg = registry.select("identity_id", *right).drop_nulls()
-    reg = reg.filter(pl.len().over(right) <= MAX_BLOCK)
     rec = records.select("rec_id", *left).drop_nulls()
+    # Only the registry rows sharing a key with these records: their block sizes are still exact, and
+    # the window over the whole registry is not recomputed for every chunk of a big file.
+    keys = rec.select(pl.col(a).alias(b) for a, b in zip(left, right, strict=True)).unique()
+    reg = registry.select("identity_id", *right).drop_nulls().join(keys, on=right, how="semi")
+    reg = reg.filter(pl.len().over(right) <= MAX_BLOCK)
     return rec.join(reg, left_on=left, right_on=right).select("rec_id", "identity_id")
 
 

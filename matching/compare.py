@@ -275,6 +275,8 @@ def comparison_codes(
     agrees best with the candidate.
     """
     rec = records.select(pl.all().name.suffix("_r")).rename({"rec_id_r": "rec_id", "variant_r": "variant"})
+    # The candidates' identities only: renaming and joining the whole registry per chunk costs seconds.
+    registry = registry.join(pairs.select("identity_id").unique(), on="identity_id", how="semi")
     if "employer_feins" not in registry.columns:  # a registry prepared without employers on file
         registry = registry.with_columns(
             employer_feins=pl.lit(None, dtype=pl.List(pl.String)),

@@ -53,7 +53,7 @@ def train_command(
     key = source.replace("-", "_")
     received = date.fromisoformat(received_date) if received_date else date.today()
     extract = read_extract(registry)
-    prepared = matching.prepare_registry(extract.ncp, extract.alias)
+    prepared = matching.prepare_registry(extract.ncp, extract.alias, extract.known_employer)
     batch = read_records(records, key, received)
     model = matching.train(batch, prepared, key, thresholds=matching.load_model().thresholds)
     if truth is not None:

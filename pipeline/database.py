@@ -29,66 +29,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, CursorResult
 
 import sql
+from loaders.registry import REGISTRY_SCHEMAS
 from pipeline.log import get_logger
+from worklists import ITEM_SCHEMA
 
 log = get_logger(__name__)
 
 BATCH_ROWS = 100_000
 
-# Registry extract tables (columns exactly as ../shared/formats/registry_extract.md) and their frame types.
-REGISTRY_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "ncp": {
-        "person_id": pl.String(),
-        "ssn": pl.String(),
-        "first_name": pl.String(),
-        "middle_name": pl.String(),
-        "last_name": pl.String(),
-        "suffix": pl.String(),
-        "dob": pl.Date(),
-        "sex": pl.String(),
-        "address_line1": pl.String(),
-        "address_line2": pl.String(),
-        "city": pl.String(),
-        "state": pl.String(),
-        "zip": pl.String(),
-    },
-    "alias": {
-        "person_id": pl.String(),
-        "first_name": pl.String(),
-        "middle_name": pl.String(),
-        "last_name": pl.String(),
-        "suffix": pl.String(),
-        "ssn": pl.String(),
-    },
-    "ncp_case": {
-        "case_id": pl.String(),
-        "person_id": pl.String(),
-        "caseworker_id": pl.String(),
-        "office_id": pl.String(),
-        "case_status": pl.String(),
-        "order_status": pl.String(),
-        "current_support_monthly": pl.Float64(),
-        "arrears_balance": pl.Float64(),
-        "family_violence": pl.String(),
-    },
-    "known_employer": {
-        "person_id": pl.String(),
-        "fein": pl.String(),
-        "employer_name": pl.String(),
-        "start_date": pl.Date(),
-        "end_date": pl.Date(),
-        "iwo_active": pl.String(),
-    },
-    "known_address": {
-        "person_id": pl.String(),
-        "address_line1": pl.String(),
-        "address_line2": pl.String(),
-        "city": pl.String(),
-        "state": pl.String(),
-        "zip": pl.String(),
-        "verified_date": pl.Date(),
-    },
-}
+# Registry extract tables and their frame types: `loaders.registry.REGISTRY_SCHEMAS`.
 REGISTRY_TABLES = tuple(REGISTRY_SCHEMAS)
 
 # Match-frame columns stored as columns; every other `<field>_level` / `<field>_weight` goes into `evidence`.
@@ -107,27 +56,11 @@ MATCH_COLUMNS: dict[str, pl.DataType] = {
     "model_version": pl.String(),
 }
 
+# The work_item row: item_id and the key first, then the rest of `worklists.ITEM_SCHEMA`, then queue state.
 ITEM_COLUMNS: dict[str, pl.DataType] = {
     "item_id": pl.Int64(),
     "idempotency_key": pl.String(),
-    "item_kind": pl.String(),
-    "case_id": pl.String(),
-    "person_id": pl.String(),
-    "caseworker_id": pl.String(),
-    "office_id": pl.String(),
-    "source": pl.String(),
-    "new_info": pl.String(),
-    "due_date": pl.Date(),
-    "family_violence": pl.Boolean(),
-    "match_weight": pl.Float64(),
-    "match_probability": pl.Float64(),
-    "decision": pl.String(),
-    "reasons": pl.String(),
-    "file_sha256": pl.String(),
-    "file_name": pl.String(),
-    "record_number": pl.Int64(),
-    "run_id": pl.String(),
-    "model_version": pl.String(),
+    **ITEM_SCHEMA,
     "status": pl.String(),
     "assigned_to": pl.String(),
     "claimed_at": pl.Datetime("us"),

@@ -33,6 +33,7 @@ from loaders.sources import SOURCES, get_source
 from pipeline.database import Database
 from pipeline.log import get_logger
 from pipeline.outputs import _write_private, private_dir
+from pipeline.report import write_run_report
 from pipeline.settings import Settings
 from worklists import RulesConfig, RunInfo, build_work_items
 
@@ -126,7 +127,7 @@ def load_registry(directory: str, settings: Settings) -> dict[str, Any]:
     with _local_extract_dir(directory) as local_dir:
         extract = read_extract(local_dir)
     report = ws.db.replace_registry(extract)
-    _publish_prepared_registry(ws, report.snapshot_id, extract.ncp, extract.alias)
+    _publish_prepared_registry(ws, report.snapshot_id, extract.ncp, extract.alias, extract.known_employer)
     return report.as_dict()
 
 
@@ -146,9 +147,9 @@ def _registry_key(snapshot_id: str) -> str:
 
 
 def _publish_prepared_registry(
-    ws: Workspace, snapshot_id: str, ncp: pl.DataFrame, alias: pl.DataFrame
+    ws: Workspace, snapshot_id: str, ncp: pl.DataFrame, alias: pl.DataFrame, known_employer: pl.DataFrame
 ) -> None:
-    ws.put_frame(_registry_key(snapshot_id), matching.prepare_registry(ncp, alias))
+    ws.put_frame(_registry_key(snapshot_id), matching.prepare_registry(ncp, alias, known_employer))
 
 
 # The last snapshot's prepared registry, kept in the process: a worker matching many chunks of a big file
@@ -171,8 +172,8 @@ def _read_prepared_registry(ws: Workspace, snapshot_id: str) -> pl.DataFrame:
         return pl.read_parquet(local)
     key = _registry_key(snapshot_id)
     if not ws.landing.exists(key):
-        frames = ws.db.read_registry(tables=("ncp", "alias"))
-        _publish_prepared_registry(ws, snapshot_id, frames["ncp"], frames["alias"])
+        frames = ws.db.read_registry(tables=("ncp", "alias", "known_employer"))
+        _publish_prepared_registry(ws, snapshot_id, frames["ncp"], frames["alias"], frames["known_employer"])
     local.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     ws.landing.get_file(key, local)
     return pl.read_parquet(local)
@@ -392,7 +393,7 @@ def run_file(
     force: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """All three stages in this process; raises AlreadyProcessed for a file seen before (unless force)."""
+    """All three stages in this process, then the HTML report; AlreadyProcessed for a file seen before."""
     stage = stage_file(source, uri, settings, received_date=received_date, force=force)
     if stage is None:
         raise AlreadyProcessed("this file was processed before (same sha256); use --force to re-run it")
@@ -402,7 +403,9 @@ def run_file(
         score_keys.append(match_chunk(stage["run_id"], chunk, settings))
         if progress:
             progress("match", done, total)
-    return queue_run(stage["run_id"], score_keys, settings)
+    summary = queue_run(stage["run_id"], score_keys, settings)
+    write_run_report(settings.out / "runs" / stage["run_id"])
+    return summary
 
 
 def reject_file(uri: str, reason: str) -> None:

@@ -15,9 +15,10 @@ from typing import Protocol
 
 import polars as pl
 
+from loaders.registry import REGISTRY_SCHEMAS
+from matching.normalise import fein, street, zip5
 from worklists.due import IWO_BUSINESS_DAYS, business_days_after
 from worklists.keys import idempotency_key
-from worklists.normalise import address_key, fein
 
 RULES = ("locate_hit", "iwo_candidate", "levy_candidate", "license_suspension_candidate")
 ITEM_KINDS = (*RULES, "match_review")
@@ -71,18 +72,16 @@ MATCH_COLUMNS: dict[str, pl.DataType] = {
     "match_probability": pl.Float64(), "decision": pl.String(), "reasons": pl.String(),
     "runner_up_person_id": pl.String(), "model_version": pl.String(),
 }  # fmt: skip
-CASE_COLUMNS: dict[str, pl.DataType] = {
-    "case_id": pl.String(), "person_id": pl.String(), "caseworker_id": pl.String(), "office_id": pl.String(),
-    "case_status": pl.String(), "order_status": pl.String(), "current_support_monthly": pl.Float64(),
-    "arrears_balance": pl.Float64(), "family_violence": pl.String(),
-}  # fmt: skip
+CASE_COLUMNS = REGISTRY_SCHEMAS["ncp_case"]
+# The registry columns the rules read to tell new information from known.
 KNOWN_COLUMNS: dict[str, dict[str, pl.DataType]] = {
-    "ncp": {"person_id": pl.String(), "address_line1": pl.String(), "zip": pl.String()},
-    "known_address": {"person_id": pl.String(), "address_line1": pl.String(), "zip": pl.String()},
-    "known_employer": {
-        "person_id": pl.String(), "fein": pl.String(), "end_date": pl.Date(), "iwo_active": pl.String()
-    },
-}  # fmt: skip
+    table: {c: REGISTRY_SCHEMAS[table][c] for c in columns}
+    for table, columns in (
+        ("ncp", ("person_id", "address_line1", "zip")),
+        ("known_address", ("person_id", "address_line1", "zip")),
+        ("known_employer", ("person_id", "fein", "end_date", "iwo_active")),
+    )
+}
 
 
 class _Thresholds(Protocol):
@@ -171,7 +170,7 @@ def _hits(matches: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
         decided.select(*MATCH_COLUMNS)
         .join(record_part, on="record_number", how="left")
         .with_columns(
-            address_fact=address_key(pl.col("address_line1"), pl.col("zip")),
+            address_fact=_address_fact(pl.col("address_line1"), pl.col("zip")),
             employer_fact=fein(pl.col("employer_fein")),
         )
     )
@@ -186,11 +185,16 @@ def _cases(ncp_case: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
+def _address_fact(line1: pl.Expr, zip_code: pl.Expr) -> pl.Expr:
+    """`<line 1>|<ZIP5>` normalised as the matcher does (USPS style), null when either part is missing."""
+    return pl.concat_str([street(line1), zip5(zip_code)], separator="|")
+
+
 def _known_addresses(context: dict[str, pl.DataFrame]) -> pl.DataFrame:
     frames = [conform(context.get(name), KNOWN_COLUMNS[name]) for name in ("ncp", "known_address")]
     known = pl.concat([f.select("person_id", "address_line1", "zip") for f in frames])
     return known.select(
-        "person_id", address_fact=address_key(pl.col("address_line1"), pl.col("zip"))
+        "person_id", address_fact=_address_fact(pl.col("address_line1"), pl.col("zip"))
     ).unique()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loaders.spec import Field, HeaderRecord, TrailerRecord, digits, text
+from loaders.spec import Field, FixedWidthLayout, HeaderRecord, RequireAny, TrailerRecord, digits, text
 
 
 def h4_header(transmission_type: str) -> HeaderRecord:
@@ -22,3 +22,26 @@ T4_TRAILER = TrailerRecord(code="T4", count_field=digits("record_count", 3, 11))
 
 SSN_CHECK = {"on_invalid": "quarantine", "invalid_code": "ssn_not_numeric"}
 """A present SSN that is not 9 digits quarantines the record; blank is null (validity is the matcher's)."""
+
+NAME_REQUIRED = RequireAny(("first_name", "last_name"), "name_missing")
+"""A record with neither a first nor a last name is quarantined."""
+
+H4_PERSON: tuple[Field, ...] = (
+    digits("ssn", 3, 9, **SSN_CHECK),
+    text("first_name", 12, 16),
+    text("middle_name", 28, 16),
+    text("last_name", 44, 30),
+)
+"""Bytes 3-73 of every H4/T4 detail record: SSN, first, middle and last name."""
+
+
+def h4_layout(record_type: str, record_length: int, fields: tuple[Field, ...]) -> FixedWidthLayout:
+    """An H4 (transmission type ``record_type``) / detail / T4 file: `H4_PERSON`, then ``fields``."""
+    return FixedWidthLayout(
+        record_length=record_length,
+        type_length=2,
+        header=h4_header(record_type),
+        detail_code=record_type,
+        trailer=T4_TRAILER,
+        fields=(*H4_PERSON, *fields),
+    )

@@ -6,11 +6,11 @@ from loaders.spec import (
     DateFormat,
     DelimitedLayout,
     Field,
-    RequireAny,
     SourceSpec,
     SplitPrefixed,
     SplitZipPlus4,
 )
+from loaders.specs.common import NAME_REQUIRED
 
 _DATES: tuple[DateFormat, ...] = ("YYYY-MM-DD", "MM/DD/YYYY")
 
@@ -62,5 +62,5 @@ DMV = SourceSpec(
         ),
         Field(name="zip4", kind="digits", digits=4),
     ),
-    record_rules=(RequireAny(("first_name", "last_name"), "name_missing"),),
+    record_rules=(NAME_REQUIRED,),
 )

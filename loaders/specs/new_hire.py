@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from loaders.spec import FixedWidthLayout, RequireAny, SourceSpec, date, digits, text
-from loaders.specs.common import SSN_CHECK, T4_TRAILER, h4_header
+from loaders.spec import SourceSpec, date, digits, text
+from loaders.specs.common import NAME_REQUIRED, h4_layout
 
 NEW_HIRE = SourceSpec(
     name="new_hire",
@@ -11,17 +11,10 @@ NEW_HIRE = SourceSpec(
     landing_prefix="new_hire/",
     matching_profile="new_hire",
     work_rules=("locate_hit", "iwo_candidate"),
-    layout=FixedWidthLayout(
-        record_length=801,
-        type_length=2,
-        header=h4_header("W4"),
-        detail_code="W4",
-        trailer=T4_TRAILER,
-        fields=(
-            digits("ssn", 3, 9, **SSN_CHECK),
-            text("first_name", 12, 16),
-            text("middle_name", 28, 16),
-            text("last_name", 44, 30),
+    layout=h4_layout(
+        "W4",
+        801,
+        (
             text("address_line1", 74, 40),
             text("address_line2", 114, 40),
             text("address_line3", 154, 40),
@@ -60,5 +53,5 @@ NEW_HIRE = SourceSpec(
             text("iwo_foreign_postal_code", 737, 15),
         ),
     ),
-    record_rules=(RequireAny(("first_name", "last_name"), "name_missing"),),
+    record_rules=(NAME_REQUIRED,),
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from loaders.spec import FixedWidthLayout, SourceSpec, digits, integer, text
-from loaders.specs.common import SSN_CHECK, T4_TRAILER, h4_header
+from loaders.spec import SourceSpec, digits, integer, text
+from loaders.specs.common import h4_layout
 
 QUARTERLY_WAGE = SourceSpec(
     name="quarterly_wage",
@@ -11,17 +11,10 @@ QUARTERLY_WAGE = SourceSpec(
     landing_prefix="quarterly_wage/",
     matching_profile="quarterly_wage",
     work_rules=("locate_hit", "iwo_candidate"),
-    layout=FixedWidthLayout(
-        record_length=300,
-        type_length=2,
-        header=h4_header("QW"),
-        detail_code="QW",
-        trailer=T4_TRAILER,
-        fields=(
-            digits("ssn", 3, 9, **SSN_CHECK),
-            text("first_name", 12, 16),
-            text("middle_name", 28, 16),
-            text("last_name", 44, 30),
+    layout=h4_layout(
+        "QW",
+        300,
+        (
             digits("employer_fein", 74, 9),
             text("employer_sein", 83, 12),
             text("employer_name", 95, 45),

@@ -7,8 +7,8 @@ match feeds ``locate_hit`` only (the claimant's address is the new information).
 
 from __future__ import annotations
 
-from loaders.spec import FixedWidthLayout, RequireAny, SourceSpec, date, digits, integer, text
-from loaders.specs.common import SSN_CHECK, T4_TRAILER, h4_header
+from loaders.spec import SourceSpec, date, digits, integer, text
+from loaders.specs.common import NAME_REQUIRED, h4_layout
 
 UI_CLAIM = SourceSpec(
     name="ui_claim",
@@ -16,17 +16,10 @@ UI_CLAIM = SourceSpec(
     landing_prefix="ui_claim/",
     matching_profile="ui_claim",
     work_rules=("locate_hit",),
-    layout=FixedWidthLayout(
-        record_length=250,
-        type_length=2,
-        header=h4_header("UI"),
-        detail_code="UI",
-        trailer=T4_TRAILER,
-        fields=(
-            digits("ssn", 3, 9, **SSN_CHECK),
-            text("first_name", 12, 16),
-            text("middle_name", 28, 16),
-            text("last_name", 44, 30),
+    layout=h4_layout(
+        "UI",
+        250,
+        (
             text("address_line1", 74, 40),
             text("address_line2", 114, 40),
             text("city", 154, 25),
@@ -40,5 +33,5 @@ UI_CLAIM = SourceSpec(
             text("claim_id", 217, 12),
         ),
     ),
-    record_rules=(RequireAny(("first_name", "last_name"), "name_missing"),),
+    record_rules=(NAME_REQUIRED,),
 )

@@ -10,25 +10,10 @@ import numpy as np
 import polars as pl
 
 from pipeline.synth import faults, people, pools
-from pipeline.synth.registry import RegistryFrames, relative_generation
+from pipeline.synth.registry import NCP_COLUMNS, RegistryFrames, relative_generation
 
-PERSON = (
-    "person_id",
-    "sex",
-    "ssn",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "suffix",
-    "dob",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "zip",
-)
 ALIAS = ("_alias_ssn", "_alias_first_name", "_alias_middle_name", "_alias_last_name")
-WORK = (*PERSON, "hard_negative", "faults", "_anchor_id", "_anchor_last", *ALIAS)
+WORK = (*NCP_COLUMNS, "hard_negative", "faults", "_anchor_id", "_anchor_last", *ALIAS)
 TRUTH_SCHEMA: dict[str, pl.DataType] = {
     "record_number": pl.Int64(),
     "person_id": pl.String(),

@@ -10,38 +10,15 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from loaders.registry import REGISTRY_SCHEMAS
 from pipeline.synth import people, pools
+from pipeline.synth.faults import ADDRESS_FIELDS
 
-NCP_COLUMNS = (
-    "person_id",
-    "ssn",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "suffix",
-    "dob",
-    "sex",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "zip",
-)
-ALIAS_COLUMNS = ("person_id", "first_name", "middle_name", "last_name", "suffix", "ssn")
-CASE_COLUMNS = (
-    "case_id",
-    "person_id",
-    "caseworker_id",
-    "office_id",
-    "case_status",
-    "order_status",
-    "current_support_monthly",
-    "arrears_balance",
-    "family_violence",
-)
-EMPLOYER_COLUMNS = ("person_id", "fein", "employer_name", "start_date", "end_date", "iwo_active")
-ADDRESS_COLUMNS = ("person_id", "address_line1", "address_line2", "city", "state", "zip", "verified_date")
-ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "zip")
+NCP_COLUMNS = tuple(REGISTRY_SCHEMAS["ncp"])
+ALIAS_COLUMNS = tuple(REGISTRY_SCHEMAS["alias"])
+CASE_COLUMNS = tuple(REGISTRY_SCHEMAS["ncp_case"])
+EMPLOYER_COLUMNS = tuple(REGISTRY_SCHEMAS["known_employer"])
+ADDRESS_COLUMNS = tuple(REGISTRY_SCHEMAS["known_address"])
 _EXTRACT_DATE = date(2026, 1, 1)  # "today" for the registry's own history (employment, verifications)
 
 

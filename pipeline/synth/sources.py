@@ -11,6 +11,7 @@ import polars as pl
 from pipeline.synth import people, pools
 from pipeline.synth.records import GeneratedRecords, generate_people, previous_quarter, truth_of
 from pipeline.synth.registry import RegistryFrames
+from pipeline.synth.writers import DMV_COLUMNS, FIDM_B, QW, W4
 
 HOME_STATE = "IL"
 _NULL = pl.lit(None, dtype=pl.String)
@@ -78,31 +79,6 @@ def _tag(work: pl.DataFrame, tag: pl.Series) -> pl.DataFrame:
     return work.with_columns(pl.concat_list("faults", tag).list.drop_nulls().alias("faults"))
 
 
-NEW_HIRE_EMPLOYER = (
-    "employer_fein",
-    "employer_sein",
-    "employer_name",
-    "employer_address_line1",
-    "employer_address_line2",
-    "employer_address_line3",
-    "employer_city",
-    "employer_state",
-    "employer_zip",
-    "employer_zip4",
-    "employer_foreign_country_code",
-    "employer_foreign_country_name",
-    "employer_foreign_postal_code",
-    "employer_opt_address_line1",
-    "employer_opt_address_line2",
-    "employer_opt_address_line3",
-    "employer_opt_city",
-    "employer_opt_state",
-    "employer_opt_zip",
-    "employer_opt_zip4",
-    "employer_opt_foreign_country_code",
-    "employer_opt_foreign_country_name",
-    "employer_opt_foreign_postal_code",
-)
 _FOREIGN = (
     *(
         f"{who}foreign_{part}"
@@ -110,26 +86,6 @@ _FOREIGN = (
         for part in ("country_code", "country_name", "postal_code")
     ),
     "employer_opt_zip4",
-)
-NEW_HIRE_ROWS = (
-    "ssn",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "address_line1",
-    "address_line2",
-    "address_line3",
-    "city",
-    "state",
-    "zip",
-    "zip4",
-    "foreign_country_code",
-    "foreign_country_name",
-    "foreign_postal_code",
-    "dob",
-    "hire_date",
-    "hire_state",
-    *NEW_HIRE_EMPLOYER,
 )
 
 
@@ -149,28 +105,9 @@ def _new_hire(
             hire_state=pl.when(pl.Series(rng.random(n) < 0.8)).then(pl.lit(HOME_STATE)),
             **dict.fromkeys(_FOREIGN, _NULL),
         )
-        .select(NEW_HIRE_ROWS)
+        .select(W4.columns)
     )
     return rows, _tag(work, employer["_employer_tag"])
-
-
-QW_ROWS = (
-    "ssn",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "employer_fein",
-    "employer_sein",
-    "employer_name",
-    "employer_address_line1",
-    "employer_address_line2",
-    "employer_city",
-    "employer_state",
-    "employer_zip",
-    "employer_zip4",
-    "wage_cents",
-    "period",
-)
 
 
 def _quarterly_wage(
@@ -185,30 +122,7 @@ def _quarterly_wage(
         wage_cents=pl.Series(np.minimum(wages, 10**11 - 1)),
         period=pl.lit(f"{year}{quarter}"),
     )
-    return rows.select(QW_ROWS), _tag(work, employer["_employer_tag"])
-
-
-DMV_ROWS = (
-    "license_number",
-    "license_state",
-    "license_class",
-    "license_status",
-    "last_name",
-    "first_name",
-    "middle_name",
-    "suffix",
-    "dob",
-    "sex",
-    "ssn",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "zip",
-    "issue_date",
-    "expiration_date",
-    "record_updated",
-)
+    return rows.select(QW.columns), _tag(work, employer["_employer_tag"])
 
 
 def _dmv(
@@ -236,33 +150,9 @@ def _dmv(
         expiration_date=issued.dt.offset_by("4y"),
         record_updated=pl.lit(received) - pl.duration(days=pl.lit(pl.Series(rng.integers(1, 8, n)))),
     )
-    return rows.select(DMV_ROWS), work
+    return rows.select(DMV_COLUMNS), work
 
 
-FIDM_ROWS = (
-    "match_yyyymm",
-    "last_name_control",
-    "ssn",
-    "account_number",
-    "account_type",
-    "payee_indicator",
-    "name_match_flag",
-    "account_title",
-    "foreign_indicator",
-    "first_owner_name",
-    "second_owner_name",
-    "street",
-    "city",
-    "state",
-    "zip",
-    "state_passback",
-    "passback_id",
-    "balance",
-    "trust_indicator",
-    "balance_indicator",
-    "update_indicator",
-    "owner_dob",
-)
 _TRUST_TITLES = ("", " UTMA CUSTODIAN", " IOLTA", " ESCROW", " SECURITY DEPOSIT", " TRUST")
 
 
@@ -359,7 +249,7 @@ def _fidm(
     )
     for column in tags.columns:
         work = _tag(work, tags[column])
-    return rows.select(FIDM_ROWS), work
+    return rows.select(FIDM_B.columns), work
 
 
 Builder = Callable[

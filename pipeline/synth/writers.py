@@ -207,54 +207,42 @@ def _h4(transmission: str, state_fips: str, agency_code: str, created: date, bat
     return f"H4{state_fips:>2.2}{agency_code:<9.9}{transmission:2.2} 01{created:%Y%m%d}{batch_number:06d}"
 
 
-def write_new_hire(
-    rows: Rows,
-    path: Path,
-    *,
-    created: date,
-    state_fips: str = "17",
-    agency_code: str = "",
-    batch_number: int = 1,
-    eol: Literal["\n", "\r\n"] = "\n",
-    final_eol: bool = True,
-    chunk_size: int = 500_000,
-) -> int:
-    """H4 / W4 ... / T4 file of 801-byte records; returns the number of W4 records."""
-    return _write_fixed(
-        path,
-        rows,
-        W4,
-        _h4("W4", state_fips, agency_code, created, batch_number),
-        lambda count, _total: f"T4{count:011d}",
-        eol=eol,
-        final_eol=final_eol,
-        chunk_size=chunk_size,
-    )
+@dataclass(frozen=True)
+class _H4Writer:
+    """Writes an H4 (transmission type = the detail record type) / detail ... / T4 file of `layout`."""
+
+    layout: Layout
+
+    def __call__(
+        self,
+        rows: Rows,
+        path: Path,
+        *,
+        created: date,
+        state_fips: str = "17",
+        agency_code: str = "",
+        batch_number: int = 1,
+        eol: Literal["\n", "\r\n"] = "\n",
+        final_eol: bool = True,
+        chunk_size: int = 500_000,
+    ) -> int:
+        """Write the file; `rows` may be an iterable of chunks; returns the number of detail records."""
+        return _write_fixed(
+            path,
+            rows,
+            self.layout,
+            _h4(self.layout.record_type, state_fips, agency_code, created, batch_number),
+            lambda count, _total: f"T4{count:011d}",
+            eol=eol,
+            final_eol=final_eol,
+            chunk_size=chunk_size,
+        )
 
 
-def write_quarterly_wage(
-    rows: Rows,
-    path: Path,
-    *,
-    created: date,
-    state_fips: str = "17",
-    agency_code: str = "",
-    batch_number: int = 1,
-    eol: Literal["\n", "\r\n"] = "\n",
-    final_eol: bool = True,
-    chunk_size: int = 500_000,
-) -> int:
-    """H4 (type QW) / QW ... / T4 file of 300-byte records; `rows` may be an iterable of chunks."""
-    return _write_fixed(
-        path,
-        rows,
-        QW,
-        _h4("QW", state_fips, agency_code, created, batch_number),
-        lambda count, _total: f"T4{count:011d}",
-        eol=eol,
-        final_eol=final_eol,
-        chunk_size=chunk_size,
-    )
+write_new_hire = _H4Writer(W4)
+"""H4 / W4 ... / T4 file of 801-byte records."""
+write_quarterly_wage = _H4Writer(QW)
+"""H4 (type QW) / QW ... / T4 file of 300-byte records."""
 
 
 @dataclass(frozen=True)

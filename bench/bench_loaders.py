@@ -28,13 +28,17 @@ def _fixed(code: str, length: int, fields: list[tuple[int, str]]) -> bytes:
     return "".join(chars).encode("ascii")
 
 
+def _ssn(i: int) -> str:
+    """A 9-digit SSN, but one record in 500 has a malformed one (to be quarantined)."""
+    return f"{100000000 + i * 7 % 899999999:09d}" if i % 500 else "12345678X"
+
+
 def _w4(i: int) -> bytes:
-    ssn = f"{100000000 + i * 7 % 899999999:09d}" if i % 500 else "12345678X"
     return _fixed(
         "W4",
         801,
         [
-            (3, ssn),
+            (3, _ssn(i)),
             (12, "JOHN"),
             (44, f"PUBLIC{i % 1000}"),
             (74, "12 MAIN ST"),
@@ -50,12 +54,11 @@ def _w4(i: int) -> bytes:
 
 
 def _qw(i: int) -> bytes:
-    ssn = f"{100000000 + i * 7 % 899999999:09d}" if i % 500 else "12345678X"
     return _fixed(
         "QW",
         300,
         [
-            (3, ssn),
+            (3, _ssn(i)),
             (12, "J"),
             (44, f"PUBLI{i % 1000}"),
             (74, "361234567"),

@@ -211,7 +211,11 @@ def _joined(*parts: pl.Expr, separator: str = " ") -> pl.Expr:
 
 
 def _info(kind: str, text: pl.Expr, **fields: pl.Expr) -> pl.Expr:
-    return pl.struct(pl.lit(kind).alias("type"), *(v.alias(k) for k, v in fields.items()), text.alias("text"))
+    """`new_info` JSON text: `{"type": kind, **fields, "text": text}`."""
+    struct = pl.struct(
+        pl.lit(kind).alias("type"), *(v.alias(k) for k, v in fields.items()), text.alias("text")
+    )
+    return struct.struct.json_encode()
 
 
 def _address_info(prefix: str = "") -> dict[str, pl.Expr]:
@@ -226,7 +230,7 @@ _WITHHELD_ADDRESS = json.dumps({"type": "address", "withheld": True, "text": f"A
 def _address_new_info() -> pl.Expr:
     address = _address_info()
     text = _joined(pl.lit("ADDRESS"), *address.values())
-    full = _info("address", text, **address).struct.json_encode()
+    full = _info("address", text, **address)
     return pl.when(pl.col("family_violence_person")).then(pl.lit(_WITHHELD_ADDRESS)).otherwise(full)
 
 
@@ -248,7 +252,7 @@ def _employer_new_info() -> pl.Expr:
         hire_date=pl.col("hire_date"),
         wage_period=pl.col("wage_period"),
         wage_amount_cents=pl.col("wage_amount_cents"),
-    ).struct.json_encode()
+    )
 
 
 # --- the rules -----------------------------------------------------------------------------------------
@@ -344,7 +348,7 @@ def _levy_candidates(auto: pl.DataFrame, cases: pl.DataFrame, config: RulesConfi
         account_balance=pl.col("account_balance"),
         trust_indicator=pl.col("trust_indicator"),
         arrears_balance=pl.col("arrears_balance"),
-    ).struct.json_encode()
+    )
     fact = _joined(
         pl.lit("ACCOUNT"), pl.col("institution_tin").fill_null(""), pl.col("account_number"), separator="|"
     )
@@ -378,7 +382,7 @@ def _license_suspension_candidates(
         license_status=pl.col("license_status"),
         arrears_balance=pl.col("arrears_balance"),
         current_support_monthly=pl.col("current_support_monthly"),
-    ).struct.json_encode()
+    )
     fact = _joined(
         pl.lit("LICENSE"), pl.col("license_state").fill_null(""), pl.col("license_number"), separator="|"
     )
@@ -408,7 +412,7 @@ def _match_reviews(review: pl.DataFrame, cases: pl.DataFrame, due: date | None) 
     new_info = _info(
         "match_review", text, candidate_person_id=pl.col("person_id"),
         runner_up_person_id=pl.col("runner_up_person_id"), record=record,
-    ).struct.json_encode()  # fmt: skip
+    )  # fmt: skip
     fact = _joined(
         pl.lit("RECORD"), pl.col("first_name"), pl.col("last_name"), pl.col("dob").cast(pl.String),
         pl.col("address_fact"), pl.col("employer_fact"), pl.col("account_number"), pl.col("license_number"),

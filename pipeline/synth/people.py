@@ -163,6 +163,28 @@ def people(
     return frame.hstack(addresses(rng, n))
 
 
+def twins(
+    rng: np.random.Generator, base: pl.DataFrame, taken: SsnSet, *, next_ssn_share: float, valid_serial: bool
+) -> pl.DataFrame:
+    """A twin per base row: same surname, DOB and address; another first name; for `next_ssn_share` of
+    them the next SSN (last digit + 1, unless taken; with `valid_serial`, never a 0000 serial)."""
+    n = base.height
+    base_sex = base["sex"].to_numpy()
+    sex = np.where(rng.random(n) < 0.7, base_sex, np.where(base_sex == "M", "F", "M"))
+    fresh = people(rng, n, taken)
+    next_ssn = base["ssn"].str.head(8) + ((base["ssn"].str.tail(1).cast(pl.Int64) + 1) % 10).cast(pl.String)
+    adjacent = pl.Series(rng.random(n) < next_ssn_share) & ~taken.contains(next_ssn)
+    if valid_serial:
+        adjacent &= ~next_ssn.str.ends_with("0000")
+    return base.with_columns(
+        sex=pl.Series(sex, dtype=pl.String),
+        first_name=other_first_names(rng, sex, base["first_name"]),
+        middle_name=fresh["middle_name"],
+        suffix=pl.lit(None, dtype=pl.String),
+        ssn=pl.select(pl.when(adjacent).then(next_ssn).otherwise(fresh["ssn"])).to_series(),
+    )
+
+
 def _mix(x: np.ndarray, salt: int) -> np.ndarray:
     """splitmix64: a stable pseudo-random value per input, so employer details follow from the FEIN."""
     with np.errstate(over="ignore"):

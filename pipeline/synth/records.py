@@ -231,21 +231,7 @@ def _with_ssn_digit_changed(rng: np.random.Generator, ssn: pl.Series) -> pl.Seri
 
 def _twin(rng: np.random.Generator, anchor: pl.DataFrame, taken: people.SsnSet) -> pl.DataFrame:
     """Same surname, DOB and address; another first name; often the next SSN."""
-    n = anchor.height
-    base_sex = anchor["sex"].to_numpy()
-    sex = np.where(rng.random(n) < 0.7, base_sex, np.where(base_sex == "M", "F", "M"))
-    fresh = people.people(rng, n, taken)
-    next_ssn = anchor["ssn"].str.head(8) + ((anchor["ssn"].str.tail(1).cast(pl.Int64) + 1) % 10).cast(
-        pl.String
-    )
-    adjacent = pl.Series(rng.random(n) < 0.3) & ~taken.contains(next_ssn)
-    return anchor.with_columns(
-        sex=pl.Series(sex, dtype=pl.String),
-        first_name=people.other_first_names(rng, sex, anchor["first_name"]),
-        middle_name=fresh["middle_name"],
-        suffix=pl.lit(None, dtype=pl.String),
-        ssn=pl.select(pl.when(adjacent).then(next_ssn).otherwise(fresh["ssn"])).to_series(),
-    )
+    return people.twins(rng, anchor, taken, next_ssn_share=0.3, valid_serial=False)
 
 
 def _jr_sr(rng: np.random.Generator, anchor: pl.DataFrame, taken: people.SsnSet) -> pl.DataFrame:

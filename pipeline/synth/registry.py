@@ -48,24 +48,7 @@ def _ids(prefix: str, n: int, width: int) -> pl.Expr:
 
 def _twins(rng: np.random.Generator, base: pl.DataFrame, taken: people.SsnSet) -> pl.DataFrame:
     """A twin per base row: same surname, DOB and address, another first name, often the next SSN serial."""
-    n = base.height
-    sex = np.where(
-        rng.random(n) < 0.7, base["sex"].to_numpy(), np.where(base["sex"].to_numpy() == "M", "F", "M")
-    )
-    fresh = people.people(rng, n, taken)
-    next_serial = base["ssn"].str.head(8) + ((base["ssn"].str.tail(1).cast(pl.Int64) + 1) % 10).cast(
-        pl.String
-    )
-    adjacent = (
-        pl.Series(rng.random(n) < 0.4) & ~next_serial.str.ends_with("0000") & ~taken.contains(next_serial)
-    )
-    return base.with_columns(
-        sex=pl.Series(sex, dtype=pl.String),
-        first_name=people.other_first_names(rng, sex, base["first_name"]),
-        middle_name=fresh["middle_name"],
-        suffix=pl.lit(None, dtype=pl.String),
-        ssn=pl.select(pl.when(adjacent).then(next_serial).otherwise(fresh["ssn"])).to_series(),
-    )
+    return people.twins(rng, base, taken, next_ssn_share=0.4, valid_serial=True)
 
 
 def relative_generation(rng: np.random.Generator, base: pl.DataFrame) -> pl.DataFrame:

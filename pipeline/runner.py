@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -28,11 +28,12 @@ import loaders
 import matching
 from loaders.errors import FileRejected
 from loaders.landing import Landing, open_landing, open_landing_file, work_key
+from loaders.landing_base import ensure_private_dir
 from loaders.registry import read_extract
 from loaders.sources import SOURCES, get_source
 from pipeline.database import Database
 from pipeline.log import get_logger
-from pipeline.outputs import _write_private, private_dir
+from pipeline.outputs import Writer, write_run_outputs
 from pipeline.report import write_run_report
 from pipeline.settings import Settings
 from worklists import RulesConfig, RunInfo, build_work_items
@@ -267,6 +268,7 @@ def stage_file(
 
 def match_chunk(run_id: str, chunk_key: str, settings: Settings) -> str:
     """Match one record chunk against the run's registry snapshot; returns the scores chunk's key."""
+    started = time.perf_counter()
     ws = Workspace.open(settings)
     stage = ws.get_json(ws.work_key(run_id, "stage.json"))
     records = ws.get_frame(chunk_key)
@@ -275,6 +277,7 @@ def match_chunk(run_id: str, chunk_key: str, settings: Settings) -> str:
     scores = matching.match_records(records, _prepared_registry(ws, stage["snapshot_id"]), model, profile)
     key = chunk_key.replace("/records-", "/scores-")
     ws.put_frame(key, scores)
+    ws.put_json(_timing_key(key), {"match_seconds": round(time.perf_counter() - started, 3)})
     fault_point("during_match")
     log.info("chunk_matched", run_id=run_id, records=records.height, candidates=scores.height)
     return key
@@ -287,6 +290,7 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     (with the registry context of that chunk's matched NCPs), staged in the work area; then one transaction
     queues them all, and the outputs are written by streaming the chunks.
     """
+    started = time.perf_counter()
     ws = Workspace.open(settings)
     stage = ws.get_json(ws.work_key(run_id, "stage.json"))
     spec = get_source(stage["source"])
@@ -301,6 +305,7 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     )
     config = RulesConfig.from_settings(settings)
     counts = {"matched_auto": 0, "matched_review": 0, "candidates_scored": 0}
+    iwo_due: list[pl.DataFrame] = []
     staged: list[tuple[str, str]] = []
     for score_key in score_keys:
         scores = ws.get_frame(score_key)
@@ -313,6 +318,8 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
             person_ids=matches.get_column("person_id").unique().to_list(),
         )
         items = build_work_items(matches, records, context, config, run)
+        iwo = items.filter(pl.col("item_kind") == "iwo_candidate")
+        iwo_due.append(iwo.select("idempotency_key", "due_date"))
         decisions = matches.get_column("decision")
         counts["matched_auto"] += int((decisions == "auto").sum())
         counts["matched_review"] += int((decisions == "review").sum())
@@ -327,15 +334,21 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     queued = ws.db.queue_run_chunks(run_id, ((ws.get_frame(m), ws.get_frame(i)) for m, i in staged))
     fault_point("after_queue")
     summary = _summary(stage, counts, queued.as_dict())
-    run_dir = settings.out / "runs" / run_id
-    private_dir(run_dir)
-    _write_private(run_dir / "matches.parquet", _parquet_of(ws, [m for m, _ in staged]))
-    _write_private(run_dir / "scores.parquet", _parquet_of(ws, score_keys))
-    _write_private(
-        run_dir / "quarantine.parquet", ws.get_frame(ws.work_key(run_id, "quarantine.parquet")).write_parquet
-    )
-    _write_private(
-        run_dir / "summary.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2, default=str))
+    summary["iwo_due_dates"] = _iwo_due_dates(pl.concat(iwo_due))
+    summary["timings"] = {
+        "parse_seconds": stage["parse_seconds"],
+        "match_seconds": round(sum(ws.get_json(_timing_key(k))["match_seconds"] for k in score_keys), 3),
+        "queue_seconds": round(time.perf_counter() - started, 3),
+    }
+    summary["queued_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    run_dir = write_run_outputs(
+        settings.out / "runs" / run_id,
+        {
+            "matches.parquet": _parquet_of(ws, [m for m, _ in staged]),
+            "scores.parquet": _parquet_of(ws, score_keys),
+            "quarantine.parquet": ws.get_frame(ws.work_key(run_id, "quarantine.parquet")).write_parquet,
+        },
+        summary,
     )
     ws.db.finish_run(run_id, summary)
     ws.db.mark_file(stage["sha256"], "processed")
@@ -343,15 +356,25 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     return summary
 
 
-def _parquet_of(ws: Workspace, keys: list[str]) -> Callable[[Path], None]:
+def _timing_key(scores_key: str) -> str:
+    return scores_key.removesuffix(".parquet") + ".timing.json"
+
+
+def _iwo_due_dates(iwo: pl.DataFrame) -> dict[str, int]:
+    """How many distinct IWO candidates of the run fall due on each date (the 2-business-day rule)."""
+    counts = iwo.unique("idempotency_key").group_by("due_date").len().sort("due_date")
+    return {str(day): int(n) for day, n in counts.iter_rows()}
+
+
+def _parquet_of(ws: Workspace, keys: list[str]) -> Writer:
     """A writer of the frames at `keys` (same columns) as one parquet file, one frame in memory at a time."""
 
-    def write(path: Path) -> None:
+    def write(out: BinaryIO) -> None:
         first = ws.get_frame(keys[0])  # a file has >= 1 chunk
-        with pq.ParquetWriter(path, first.to_arrow().schema) as out:
-            out.write_table(first.to_arrow())
+        with pq.ParquetWriter(out, first.to_arrow().schema) as parquet:
+            parquet.write_table(first.to_arrow())
             for key in keys[1:]:
-                out.write_table(ws.get_frame(key).select(first.columns).cast(first.schema).to_arrow())
+                parquet.write_table(ws.get_frame(key).select(first.columns).cast(first.schema).to_arrow())
 
     return write
 
@@ -468,7 +491,7 @@ def train_model(settings: Settings, source: str = "new_hire") -> dict[str, Any]:
         thresholds=current.thresholds,
     )
     target = settings.out / "models" / f"{model.version}.json"
-    private_dir(target.parent)
+    ensure_private_dir(target.parent)
     model.save(target)
     log.info("model_trained", version=model.version, run_id=stage["run_id"], records=records.height)
     return {

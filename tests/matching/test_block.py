@@ -87,3 +87,15 @@ def test_cap_keeps_the_strongest_pairs(registry: pl.DataFrame) -> None:
     assert kept["person_id"].to_list() == ["P1"]
     assert (kept["rule_mask"][0] & RULE_BIT["ssn_exact"]) > 0
     assert (stats.dropped_by_cap, stats.records_capped, stats.pairs) == (1, 1, 1)
+
+
+def test_wage_record_with_an_initial_and_no_ssn_is_found_by_surname_and_initial(
+    registry: pl.DataFrame,
+) -> None:
+    # No usable SSN, no employer on file, only a first initial: surname + initial finds P1, for wage
+    # files only (sources with a birth date block on it instead).
+    record = {"ssn": "000000000", "first_name": "W", "last_name": "OKAFOR"}
+    assert _rules_for(_found(registry, record, profile="quarterly_wage"), 0, "P1") == {"last_initial"}
+    assert _found(registry, record).is_empty()
+    # Another initial is no candidate.
+    assert _found(registry, {**record, "first_name": "Q"}, profile="quarterly_wage").is_empty()

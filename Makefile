@@ -22,6 +22,9 @@ lint: bootstrap
 test: lint
 	$(UV) run pytest -q
 
+# The headline benchmarks at 200k NCPs / 100k records (minutes); state scale: see bench/README.md.
 bench: bootstrap
-	$(UV) sync --locked --quiet --group bench
-	$(UV) run python -m bench.run_all
+	$(UV) run python -m bench.splink_anchor --persons 200000 --records 100000
+	$(UV) run python bench/bench_accuracy.py --persons 200000 --records 100000 --model matching/models/default.json \
+		--sources new_hire,quarterly_wage,dmv,fidm
+	$(UV) run python -m bench.bench_pipeline new-hire --persons 200000 --records 100000 --splink

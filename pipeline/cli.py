@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -182,4 +183,6 @@ def demo(
     """Generate demo data, load the registry, run a new-hire file and show what was queued."""
     from pipeline.demo import run_demo
 
-    run_demo(_settings(db, out), persons=persons, records=records, seed=seed, console=console)
+    quiet = None if "CSMATCH_LOG_LEVEL" in os.environ else "WARNING"  # the tables say it all; logs on request
+    settings = _settings(db, out, log_level=quiet)
+    run_demo(settings, persons=persons, records=records, seed=seed, console=console)

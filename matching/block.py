@@ -11,7 +11,8 @@ from matching.profiles import Profile
 # Rule name -> bit in `rule_mask`; the order is also the priority when a record has too many pairs.
 RULES = (
     "ssn_exact", "ssn_near", "hint", "last4_name", "last4_dob", "last_dob", "first_dob", "swapped_names",
-    "phonetic_year_initial", "dob_zip", "name_zip", "employer_name", "full_name",
+    "phonetic_year_initial", "dob_zip", "name_zip", "employer_name", "full_name", "last_initial",
+    "first_stem",
 )  # fmt: skip
 # Rules that place a record by its SSN; the name-only fallbacks apply to records none of them placed.
 SSN_RULES = ("ssn_exact", "ssn_near", "last4_name", "last4_dob")
@@ -19,6 +20,9 @@ RULE_BIT = {name: 1 << i for i, name in enumerate(RULES)}
 
 # Name/date rules skip registry keys shared by more identities than this (e.g. a placeholder DOB).
 MAX_BLOCK = 1000
+# Partial-name rules (sources without a birth date to block on): only keys few identities share, so
+# the search stays specific, not state-wide.
+PARTIAL_NAME_BLOCK = 10
 
 
 @dataclass(frozen=True)
@@ -75,14 +79,21 @@ def _ssn_near(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([substituted, transposed])
 
 
-def _equi(records: pl.DataFrame, registry: pl.DataFrame, left: list[str], right: list[str]) -> pl.DataFrame:
-    """Pairs agreeing on all key columns (nulls never agree); oversized registry keys are skipped."""
+def _equi(
+    records: pl.DataFrame,
+    registry: pl.DataFrame,
+    left: list[str],
+    right: list[str],
+    *,
+    max_block: int = MAX_BLOCK,
+) -> pl.DataFrame:
+    """Pairs agreeing on all key columns (nulls never agree); registry keys over `max_block` are skipped."""
     rec = records.select("rec_id", *left).drop_nulls()
     # Only the registry rows sharing a key with these records: their block sizes are still exact, and
     # the window over the whole registry is not recomputed for every chunk of a big file.
     keys = rec.select(pl.col(a).alias(b) for a, b in zip(left, right, strict=True)).unique()
     reg = registry.select("identity_id", *right).drop_nulls().join(keys, on=right, how="semi")
-    reg = reg.filter(pl.len().over(right) <= MAX_BLOCK)
+    reg = reg.filter(pl.len().over(right) <= max_block)
     return rec.join(reg, left_on=left, right_on=right).select("rec_id", "identity_id")
 
 
@@ -97,6 +108,24 @@ def _employer_name(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFram
     return _equi(records.with_columns(stem), reg, *[["employer_fein", "last_stem"]] * 2)
 
 
+def _partial_names(records: pl.DataFrame, registry: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Surname + first initial (`last_initial`) and first name + surname stem (`first_stem`, for
+    truncated surnames), in small registry blocks only, and only where the SSN cannot speak: the record
+    has no usable SSN or the registry none for the identity (a stranger's own SSN would disagree)."""
+    stem = pl.col("last_name").str.slice(0, 3).alias("last_stem")
+    recs, reg = records.with_columns(stem), registry.with_columns(stem)
+    silent = pl.col("ssn_num").is_null() | pl.col("ssn_num_reg").is_null()
+    rules = {"last_initial": ["last_name", "first_initial"], "first_stem": ["first_name", "last_stem"]}
+    return {
+        name: _equi(recs, reg, keys, keys, max_block=PARTIAL_NAME_BLOCK)
+        .join(records.select("rec_id", "ssn_num"), on="rec_id")
+        .join(registry.select("identity_id", ssn_num_reg="ssn_num"), on="identity_id")
+        .filter(silent)
+        .select("rec_id", "identity_id")
+        for name, keys in rules.items()
+    }
+
+
 def candidate_pairs(
     records: pl.DataFrame, registry: pl.DataFrame, profile: Profile, cap: int = 50
 ) -> tuple[pl.DataFrame, BlockStats]:
@@ -104,7 +133,8 @@ def candidate_pairs(
 
     `records` are `features.record_features`, `registry` is `prepare_registry` output. When a record
     has more than `cap` candidates the ones found by more and stronger rules are kept. The name-only
-    rules `employer_name` and `full_name` apply to records that no SSN rule placed.
+    rules `employer_name`, `full_name` and (profiles without a birth date) `last_initial` and
+    `first_stem` apply to records that no SSN rule placed.
     """
     no_ssn = records.filter(pl.col("ssn_num").is_null())
     found: dict[str, pl.DataFrame] = {
@@ -127,6 +157,8 @@ def candidate_pairs(
     unplaced = records.filter(~pl.col("rec_id").is_in(placed.implode()))
     found["employer_name"] = _employer_name(unplaced, registry)
     found["full_name"] = _equi(unplaced, registry, *[["first_name", "last_name"]] * 2)
+    if "dob" not in profile.comparisons:  # partial names and no birth date: wage files
+        found.update(_partial_names(unplaced, registry))
     if profile.hint_column:
         hint = records.select("rec_id", "hint_id").drop_nulls().unique()
         found["hint"] = hint.join(

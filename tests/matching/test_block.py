@@ -99,3 +99,12 @@ def test_wage_record_with_an_initial_and_no_ssn_is_found_by_surname_and_initial(
     assert _found(registry, record).is_empty()
     # Another initial is no candidate.
     assert _found(registry, {**record, "first_name": "Q"}, profile="quarterly_wage").is_empty()
+
+
+def test_wage_partial_names_need_a_silent_ssn(registry: pl.DataFrame) -> None:
+    # A truncated surname with the full first name is found by first name + surname stem.
+    truncated = {"ssn": None, "first_name": "WILLIAM", "last_name": "OKA"}
+    assert _rules_for(_found(registry, truncated, profile="quarterly_wage"), 0, "P1") == {"first_stem"}
+    # A valid SSN that is not the person's (a stranger's own) with only surname + initial: no candidate.
+    stranger = {"ssn": "555123456", "first_name": "W", "last_name": "OKAFOR"}
+    assert _found(registry, stranger, profile="quarterly_wage").is_empty()

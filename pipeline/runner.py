@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +20,6 @@ from typing import Any, BinaryIO
 
 import polars as pl
 import pyarrow.parquet as pq
-import sqlalchemy as sa
 
 import loaders
 import matching
@@ -32,6 +29,7 @@ from loaders.landing_base import ensure_private_dir
 from loaders.registry import read_extract
 from loaders.sources import SOURCES, get_source
 from pipeline.database import Database
+from pipeline.faults import arm_queue_fault, fault_point
 from pipeline.log import get_logger
 from pipeline.outputs import Writer, write_run_outputs
 from pipeline.report import write_run_report
@@ -83,35 +81,6 @@ class Workspace:
 
     def get_json(self, key: str) -> dict[str, Any]:
         return json.loads(self.landing.read_bytes(key))
-
-
-FAULT_INJECT_ENV = "CSMATCH_FAULT_INJECT"
-FAULT_POINTS = ("during_parse", "during_match", "during_queue", "after_queue")
-
-
-def fault_point(point: str) -> bool:
-    """TEST HOOK (crash-safety tests only): SIGKILL this process when `CSMATCH_FAULT_INJECT` names `point`.
-
-    `during_parse`: a first chunk staged, the file not yet fully read; `during_match`: a first chunk's scores
-    written; `during_queue`: inside the queue transaction, after the first work-item insert (uncommitted);
-    `after_queue`: queue committed, run outputs and manifest not yet updated. Unset: does nothing.
-    Returns whether `point` is armed (for `_arm_queue_fault`), and never returns when it fires.
-    """
-    armed = os.environ.get(FAULT_INJECT_ENV) == point
-    if armed and point != "during_queue":
-        os.kill(os.getpid(), signal.SIGKILL)
-    return armed
-
-
-def _arm_queue_fault(db: Database) -> None:
-    """`during_queue`: fire from the engine, right after a statement that writes work items."""
-
-    def after_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "INSERT INTO work_item" in statement:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    if fault_point("during_queue"):
-        sa.event.listen(db.engine, "after_cursor_execute", after_execute)
 
 
 def run_id_for(source: str, sha256: str) -> str:
@@ -330,7 +299,7 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
                 ws.put_frame(score_key.replace("/scores-", "/items-"), items),
             )
         )
-    _arm_queue_fault(ws.db)
+    arm_queue_fault(ws.db)
     queued = ws.db.queue_run_chunks(run_id, ((ws.get_frame(m), ws.get_frame(i)) for m, i in staged))
     fault_point("after_queue")
     summary = _summary(stage, counts, queued.as_dict())

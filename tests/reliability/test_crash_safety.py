@@ -1,7 +1,7 @@
 """SIGKILL a real `csmatch run` at each fault point, rerun it: the queue is exactly an undisturbed run's.
 
 The kill is real: a child process of the installed `csmatch` script, armed with the runner's test hook
-`CSMATCH_FAULT_INJECT=<point>` (`pipeline.runner.fault_point`), dies by SIGKILL with no chance to clean up
+`CSMATCH_FAULT_INJECT=<point>` (`pipeline.faults.fault_point`), dies by SIGKILL with no chance to clean up
 (no `finally`, no rollback from Python): only the database's own atomicity and the runner's idempotency
 protect the queue. The kills at every point run side by side, each in its own database; then each file is
 run again and compared with a run nobody disturbed. On SQLite and on the real PostgreSQL server.
@@ -19,7 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.demo_data import DemoPaths, make_demo
-from pipeline.runner import FAULT_INJECT_ENV, FAULT_POINTS, run_id_for
+from pipeline.faults import FAULT_INJECT_ENV, FAULT_POINTS
+from pipeline.runner import run_id_for
 from tests.reliability.clirun import Workspace, sha256_of
 
 RECEIVED = date(2026, 3, 2)

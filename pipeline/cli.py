@@ -35,7 +35,6 @@ app.command("evaluate")(evaluate_command)
 app.command("audit")(audit_command)
 
 console = Console()
-errors = Console(stderr=True)
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL [env CSMATCH_DB_URL; sqlite:///var/csmatch.db]")
 ]

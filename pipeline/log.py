@@ -20,11 +20,18 @@ def _stderr_logger(*_args: object) -> structlog.PrintLogger:
     return structlog.PrintLogger(file=sys.stderr)
 
 
+# Libraries whose DEBUG lines can carry request parameters and payloads (file contents, SQL parameters):
+# they never log below WARNING, whatever csmatch's own level is.
+CHATTY_LIBRARIES = ("botocore", "boto3", "s3transfer", "urllib3", "sqlalchemy", "psycopg", "moto")
+
+
 def configure(level: str = "INFO") -> None:
-    """JSON-ish key=value lines on stderr, at the given level."""
+    """JSON-ish key=value lines on stderr, at the given level (third-party libraries: WARNING at most)."""
     handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter("%(message)s"))
     logging.basicConfig(handlers=[handler], level=level.upper(), force=True)
+    for library in CHATTY_LIBRARIES:
+        logging.getLogger(library).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

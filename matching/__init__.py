@@ -10,7 +10,7 @@ Pure functions over polars frames; the CLI and the pipeline do the I/O.
 from matching.decide import calibrate_thresholds
 from matching.features import prepare_registry
 from matching.match import calibrate, match_records, output_columns
-from matching.metrics import evaluate, labelled
+from matching.metrics import evaluate, labelled, truth_from_labels
 from matching.model import Model, Thresholds, load_model
 from matching.profiles import PROFILES, Profile, get_profile
 from matching.train import train
@@ -30,4 +30,5 @@ __all__ = [
     "output_columns",
     "prepare_registry",
     "train",
+    "truth_from_labels",
 ]

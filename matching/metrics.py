@@ -25,6 +25,16 @@ def labelled(matches: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def truth_from_labels(labels: pl.DataFrame) -> pl.DataFrame:
+    """Specialists' dispositions as truth: the matched NCP where the match was judged right, nobody where
+    it was the wrong person (`labels`: `file_name`, `record_number`, `person_id`, `is_match`)."""
+    return labels.unique(["file_name", "record_number"], keep="last", maintain_order=True).select(
+        "file_name",
+        "record_number",
+        person_id=pl.when(pl.col("is_match")).then(pl.col("person_id")),
+    )
+
+
 def _prf(frame: pl.DataFrame, decisions: tuple[str, ...]) -> dict[str, float | int]:
     taken = frame.filter(pl.col("decision").is_in(decisions))
     tp = int(taken["correct"].sum())

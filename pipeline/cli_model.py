@@ -76,18 +76,32 @@ def train_command(
 def evaluate_command(
     matches: Annotated[Path, typer.Option("--matches", help="matches.parquet of a run")],
     truth: Annotated[
-        Path, typer.Option("--truth", help="Truth parquet (file_name, record_number, person_id, …)")
-    ],
+        Path | None, typer.Option("--truth", help="Truth parquet (file_name, record_number, person_id, …)")
+    ] = None,
+    labels_db: Annotated[
+        str | None,
+        typer.Option("--labels-db", help="Use specialists' dispositions in this database as the truth"),
+    ] = None,
     plots: Annotated[
         Path | None, typer.Option("--plots", help="Write precision-recall and weight PNGs here")
     ] = None,
     model: Annotated[Path | None, typer.Option("--model", help="Model whose thresholds to draw")] = None,
     source: Annotated[str, typer.Option("--source", help="Source whose thresholds to draw")] = "new-hire",
 ) -> None:
-    """Precision and recall of a run's matches against a truth file."""
+    """Precision and recall of a run's matches against a truth file, or against specialists' dispositions
+    (`--labels-db`: only the records a specialist resolved count, so precision is the figure to read)."""
     import matching
 
-    match_frame, truth_frame = pl.read_parquet(matches), pl.read_parquet(truth)
+    if (truth is None) == (labels_db is None):
+        raise typer.BadParameter("give exactly one of --truth and --labels-db")
+    match_frame = pl.read_parquet(matches)
+    if truth is not None:
+        truth_frame = pl.read_parquet(truth)
+    else:
+        from pipeline.database import Database
+
+        truth_frame = matching.truth_from_labels(Database(str(labels_db)).labels())
+        match_frame = match_frame.join(truth_frame, on=["file_name", "record_number"], how="semi")
     metrics = matching.evaluate(match_frame, truth_frame)
     console = Console()
     table = Table(title=f"{metrics['records']} records")

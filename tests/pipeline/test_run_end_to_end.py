@@ -123,3 +123,32 @@ def test_a_rejected_file_exits_non_zero_and_queues_nothing(
 def test_running_before_any_registry_is_a_clear_error(demo: DemoPaths, env: dict[str, str]) -> None:
     code, output = cli("run", "new-hire", str(demo.files["new_hire"]))
     assert code != 0 and "registry load" in output
+
+
+def test_dispositions_become_labels_that_evaluate_reads(demo: DemoPaths, env: dict[str, str]) -> None:
+    """A specialist's `confirmed` / `wrong-person` is truth for `csmatch evaluate --labels-db`."""
+    assert cli("registry", "load", str(demo.registry))[0] == 0
+    assert cli("run", "new-hire", str(demo.files["new_hire"]))[0] == 0
+    db = Database(env["CSMATCH_DB_URL"])
+    reviews = db.list_items(kind="match_review").head(4)
+    truth = pl.read_parquet(demo.truth["new_hire"])
+    judged = reviews.join(truth, on="record_number", suffix="_true").with_columns(
+        right=pl.col("person_id") == pl.col("person_id_true")
+    )
+    for item_id, right in judged.select("item_id", "right").iter_rows():
+        disposition = "confirmed" if right else "wrong-person"
+        assert (
+            cli("worklist", "resolve", str(item_id), "--disposition", disposition, "--worker", "W1")[0] == 0
+        )
+
+    code, output = cli(
+        "evaluate",
+        "--matches",
+        str(run_dir(env, "") / "matches.parquet"),
+        "--labels-db",
+        env["CSMATCH_DB_URL"],
+    )
+    assert code == 0, output
+    assert f"{judged.height} records" in output
+    right = int(judged.get_column("right").sum())
+    assert f"{right / judged.height:.4f}" in output  # precision of the reviewed matches, as judged

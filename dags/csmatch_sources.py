@@ -1,7 +1,7 @@
 """Airflow DAGs, one per incoming source; adding a source is one line (see `csmatch_dagkit.source_dag`).
 
 Cadences follow the files: new hires arrive daily (IWOs are due 2 business days after receipt, so a late run
-raises a deadline alert), DMV extracts weekly, quarterly wage and FIDM files once a quarter.
+raises a deadline alert), DMV extracts and UI claims weekly, quarterly wage and FIDM files once a quarter.
 """
 
 from __future__ import annotations
@@ -23,4 +23,10 @@ quarterly_wage = source_dag(
 )
 fidm = source_dag(
     "fidm", cron="0 8 1 1,4,7,10 *", wait=timedelta(days=28), doc="Quarterly FIDM match file → levies."
+)
+ui_claim = source_dag(
+    "ui_claim",
+    cron="0 7 * * 2",
+    wait=timedelta(days=6),
+    doc="Weekly unemployment-insurance claims → locate hits.",
 )

@@ -14,7 +14,13 @@ import pytest
 pytestmark = pytest.mark.airflow
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-SOURCE_DAGS = ("csmatch_new_hire", "csmatch_quarterly_wage", "csmatch_dmv", "csmatch_fidm")
+SOURCE_DAGS = (
+    "csmatch_new_hire",
+    "csmatch_quarterly_wage",
+    "csmatch_dmv",
+    "csmatch_fidm",
+    "csmatch_ui_claim",
+)
 ALL_DAGS = (*SOURCE_DAGS, "csmatch_registry", "csmatch_model_training")
 HEAVY = ("polars", "matching", "pipeline.runner", "pipeline.database", "matplotlib")
 # A source DAG's tasks, each upstream of the next.

@@ -170,7 +170,11 @@ def candidate_pairs(
             for name, frame in found.items()
         ]
     )
-    pairs = union.group_by("rec_id", "identity_id").agg(pl.col("rule_mask").unique().sum().cast(pl.UInt16))
+    pairs = (
+        union.group_by("rec_id", "identity_id")
+        .agg(pl.col("rule_mask").unique().sum().cast(pl.UInt16))
+        .sort("rec_id", "identity_id")  # the cap's ties fall the same way on every run
+    )
     # Lower bits are stronger rules: rank by (strongest rule, number of rules).
     mask = pl.col("rule_mask")
     priority = mask.bitwise_trailing_zeros().cast(pl.Int32) * 16 - mask.bitwise_count_ones().cast(pl.Int32)

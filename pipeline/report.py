@@ -41,12 +41,21 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 
 
 def write_run_report(run_dir: Path) -> Path:
-    """Write `report.html` beside the run's `summary.json` and return its path."""
+    """Write `report.html` beside the run's `summary.json` and return its path.
+
+    Reads only what the page shows (weights and decisions, the top review matches, quarantine reasons), so
+    memory stays flat in the run's size.
+    """
     summary = json.loads((run_dir / "summary.json").read_text())
-    matches = _read_optional(run_dir / "matches.parquet")
-    quarantine = _read_optional(run_dir / "quarantine.parquet")
-    scores = _read_optional(run_dir / "scores.parquet")
-    page = render_run_report(summary, matches, quarantine, scores)
+    matches = _scan_optional(run_dir / "matches.parquet")
+    scores = _scan_optional(run_dir / "scores.parquet")
+    weights = scores if scores is not None and "match_weight" in _names(scores) else matches
+    page = render_run_report(
+        summary,
+        _top_review(matches),
+        _columns(_scan_optional(run_dir / "quarantine.parquet"), ("reason",)),
+        _columns(weights, ("match_weight", "decision")),
+    )
     path = run_dir / REPORT_NAME
     path.write_text(page, encoding="utf-8")
     path.chmod(0o600)
@@ -91,8 +100,35 @@ def render_run_report(
     )
 
 
-def _read_optional(path: Path) -> pl.DataFrame | None:
-    return pl.read_parquet(path) if path.exists() else None
+def _scan_optional(path: Path) -> pl.LazyFrame | None:
+    return pl.scan_parquet(path) if path.exists() else None
+
+
+def _names(frame: pl.LazyFrame) -> list[str]:
+    return frame.collect_schema().names()
+
+
+def _columns(frame: pl.LazyFrame | None, wanted: Sequence[str]) -> pl.DataFrame | None:
+    """Just the `wanted` columns the file has."""
+    return None if frame is None else frame.select([c for c in wanted if c in _names(frame)]).collect()
+
+
+def _top_review(matches: pl.LazyFrame | None) -> pl.DataFrame | None:
+    """The reportable columns of the REVIEW_ROWS highest-weight review matches (ties in file order)."""
+    if matches is None:
+        return None
+    names = _names(matches)
+    reported = matches.select([c for c in MATCH_COLUMNS if c in names])
+    if "decision" not in names or "match_weight" not in names:
+        return reported.head(0).collect()
+    return (
+        reported.filter(pl.col("decision") == "review")
+        .with_row_index("row")
+        .sort(["match_weight", "row"], descending=[True, False])
+        .head(REVIEW_ROWS)
+        .drop("row")
+        .collect()
+    )
 
 
 def _e(value: object) -> str:

@@ -288,7 +288,8 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
         )
         items = build_work_items(matches, records, context, config, run)
         iwo = items.filter(pl.col("item_kind") == "iwo_candidate")
-        iwo_due.append(iwo.select("idempotency_key", "due_date"))
+        # Hashed keys, not the strings: a string slice would keep the chunk's whole string buffers alive.
+        iwo_due.append(iwo.select(key=pl.col("idempotency_key").hash(), due_date=pl.col("due_date")))
         decisions = matches.get_column("decision")
         counts["matched_auto"] += int((decisions == "auto").sum())
         counts["matched_review"] += int((decisions == "review").sum())
@@ -331,7 +332,7 @@ def _timing_key(scores_key: str) -> str:
 
 def _iwo_due_dates(iwo: pl.DataFrame) -> dict[str, int]:
     """How many distinct IWO candidates of the run fall due on each date (the 2-business-day rule)."""
-    counts = iwo.unique("idempotency_key").group_by("due_date").len().sort("due_date")
+    counts = iwo.unique("key").group_by("due_date").len().sort("due_date")
     return {str(day): int(n) for day, n in counts.iter_rows()}
 
 

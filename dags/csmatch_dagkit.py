@@ -157,7 +157,7 @@ def stage(source: str, uri: str) -> dict[str, Any]:
             force=bool(context["params"]["force"]),
         )
     except FileRejected as rejected:
-        runner.reject_file(uri, f"{rejected.code}: {rejected}")
+        runner.reject_file(uri, rejected)
         log.error("file rejected: %s", rejected.code)
         return {"uri": uri, "status": "rejected", "reason": rejected.code}
     if staged is None:

@@ -24,11 +24,11 @@ import pyarrow.parquet as pq
 import loaders
 import matching
 from loaders.errors import FileRejected
-from loaders.landing import Landing, open_landing, open_landing_file, work_key
+from loaders.landing import Landing, LandingFile, open_landing, open_landing_file, work_key
 from loaders.landing_base import ensure_private_dir
 from loaders.registry import read_extract
 from loaders.sources import SOURCES, get_source
-from pipeline.database import Database
+from pipeline.database import Database, Snapshot
 from pipeline.faults import arm_queue_fault, fault_point
 from pipeline.log import get_logger
 from pipeline.outputs import Writer, write_run_outputs
@@ -112,6 +112,13 @@ def _local_extract_dir(directory: str) -> Iterator[Path]:
         yield local
 
 
+def _current_snapshot(ws: Workspace) -> Snapshot:
+    snapshot = ws.db.current_snapshot()
+    if snapshot is None:
+        raise NoRegistry("no registry snapshot loaded: run `csmatch registry load DIR` first")
+    return snapshot
+
+
 def _registry_key(snapshot_id: str) -> str:
     return work_key("registry", f"{snapshot_id}.parquet")
 
@@ -155,8 +162,12 @@ def _read_prepared_registry(ws: Workspace, snapshot_id: str) -> pl.DataFrame:
 def list_incoming(source: str, settings: Settings) -> list[str]:
     """URIs of the files waiting under the source's prefix of the landing zone."""
     landing = open_landing(settings.landing_uri)
-    prefix = get_source(source).landing_prefix.rstrip("/")  # a landing key has no trailing slash
-    return [landing.uri_for(f.key) for f in landing.list_incoming(prefix)]
+    return [landing.uri_for(f.key) for f in _incoming(landing, source)]
+
+
+def _incoming(landing: Landing, source: str) -> list[LandingFile]:
+    """The files waiting under the source's prefix (a landing key has no trailing slash)."""
+    return landing.list_incoming(get_source(source).landing_prefix.rstrip("/"))
 
 
 def stage_file(
@@ -168,9 +179,7 @@ def stage_file(
     """
     ws = Workspace.open(settings)
     spec = get_source(source)
-    snapshot = ws.db.current_snapshot()
-    if snapshot is None:
-        raise NoRegistry("no registry snapshot loaded: run `csmatch registry load DIR` first")
+    snapshot = _current_snapshot(ws)
     origin, key = open_landing_file(uri)
     incoming = origin.stat(key)
     sha256, size = origin.fingerprint(key)
@@ -401,10 +410,10 @@ def run_file(
     return summary
 
 
-def reject_file(uri: str, reason: str) -> None:
-    """Move a rejected landing-zone file to rejected/ with its reason."""
+def reject_file(uri: str, rejected: FileRejected) -> None:
+    """Move a rejected landing-zone file to rejected/ with its reason (`<code>: <message>`)."""
     origin, key = open_landing_file(uri)
-    origin.reject(key, reason)
+    origin.reject(key, f"{rejected.code}: {rejected.message}")
 
 
 def archive_file(uri: str) -> None:
@@ -417,14 +426,14 @@ def ingest(settings: Settings) -> list[dict[str, Any]]:
     """Process every new file in the landing zone, source by source; archive or reject each."""
     landing = open_landing(settings.landing_uri)
     results: list[dict[str, Any]] = []
-    for name, spec in SOURCES.items():
-        for incoming in landing.list_incoming(spec.landing_prefix.rstrip("/")):
+    for name in SOURCES:
+        for incoming in _incoming(landing, name):
             uri = landing.uri_for(incoming.key)
             outcome: dict[str, Any] = {"source": name, "file_name": incoming.name}
             try:
                 outcome |= run_file(name, uri, settings)
             except FileRejected as rejected:
-                landing.reject(incoming.key, f"{rejected.code}: {rejected.message}")
+                reject_file(uri, rejected)
                 outcome |= {"status": "rejected", "reason": rejected.code}
             except AlreadyProcessed:
                 landing.archive(incoming.key)
@@ -443,9 +452,7 @@ def train_model(settings: Settings, source: str = "new_hire") -> dict[str, Any]:
     """
     ws = Workspace.open(settings)
     spec = get_source(source)
-    snapshot = ws.db.current_snapshot()
-    if snapshot is None:
-        raise NoRegistry("no registry snapshot loaded: run `csmatch registry load DIR` first")
+    snapshot = _current_snapshot(ws)
     run_dirs = sorted(
         (settings.out / "runs").glob(f"{spec.name}-*/summary.json"), key=lambda p: p.stat().st_mtime
     )

@@ -167,6 +167,7 @@ def main() -> None:
         args.splink,
         args.chunk_size,
         args.splink_train_records,
+        args.model,
     )
 
 

@@ -32,7 +32,8 @@ def iter_delimited(
     assert isinstance(layout, DelimitedLayout)
     columns: list[str] | None = None
     header: dict[str, str] = {}
-    for lines, _is_last in iter_line_chunks(path, chunk_lines=chunk_size, encoding="utf-8"):
+    for chunk in iter_line_chunks(path, chunk_lines=chunk_size, encoding="utf-8"):
+        lines = chunk.lines
         if columns is None:
             if lines["n_bad"][0]:
                 raise FileRejected("not_decodable", "the header line is not valid UTF-8")

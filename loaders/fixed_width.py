@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from loaders.errors import FileRejected
-from loaders.lines import iter_line_chunks
+from loaders.lines import INLINE_BYTES, LineBytes, byte_strings, iter_line_chunks
 from loaders.parsed import ParsedChunk
 from loaders.spec import Field, FixedWidthLayout, SourceSpec
 from loaders.validate import Check, Provenance, finish
@@ -29,7 +30,9 @@ def iter_fixed_width(
     assert isinstance(layout, FixedWidthLayout)
     header: dict[str, str] | None = None
     details = control_total = 0
-    for lines, is_last in iter_line_chunks(path, chunk_lines=chunk_size, encoding="ascii"):
+    for chunk in iter_line_chunks(path, chunk_lines=chunk_size, encoding="ascii"):
+        lines, is_last = chunk.lines, chunk.is_last
+        lines = pl.concat([lines, _field_values(layout, lines, chunk.bytes)], how="horizontal")
         if header is None:
             header = read_header(layout, lines["line"][0])
             lines = lines.slice(1)
@@ -145,7 +148,134 @@ def _parse_details(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     copied = {f.name: f.dtype for f in layout.header.fields if f.name in layout.header.copy_to_records}
     raw = lines.with_columns(
-        *[_slice(f).alias(f.name) for f in layout.fields],
-        *[pl.lit(header[name] or None, dtype=dtype).alias(name) for name, dtype in copied.items()],
+        pl.lit(header[name] or None, dtype=dtype).alias(name) for name, dtype in copied.items()
     )
-    return finish(raw, spec, provenance, _structural_checks(layout), ready_columns=copied)
+    trimmed = {f.name for f in layout.fields if _trimmed(f)}
+    return finish(raw, spec, provenance, _structural_checks(layout), ready_columns=copied, trimmed=trimmed)
+
+
+def _trimmed(field: Field) -> bool:
+    """Whether `_field_values` hands the field over cleaned (a field deleting characters is not)."""
+    return not field.remove_chars
+
+
+_SEGMENT_BYTES = 96  # adjacent fields are copied together, in blocks small enough to reuse memory
+
+
+def _field_values(layout: FixedWidthLayout, lines: pl.DataFrame, line_bytes: LineBytes) -> pl.DataFrame:
+    """Each layout field of every line, one String column per field.
+
+    A field deleting characters is its raw slice. Any other is handed over as `clean` would leave it:
+    trimmed, upper-cased when the field says so, null when blank. Only lines of the record length are
+    read (the structural checks quarantine the others, whatever their fields hold): adjacent fields
+    are copied together into a block of bytes, which their strings are made from.
+    """
+    full = lines["n_bytes"].to_numpy() == layout.record_length
+    pieces = list(line_bytes.matrices(full, layout.record_length))
+    made = {
+        string.name: string
+        for segment in _segments([f for f in layout.fields if _trimmed(f)])
+        for string in _segment_strings(segment, lines.height, pieces)
+    }
+    return lines.with_columns(
+        made[f.name] if _trimmed(f) else _slice(f).alias(f.name) for f in layout.fields
+    ).select(f.name for f in layout.fields)
+
+
+def _segments(fields: list[Field]) -> list[list[Field]]:
+    """Fields in byte order, grouped into runs spanning at most _SEGMENT_BYTES (a wider field alone)."""
+    segments: list[list[Field]] = []
+    for f in sorted(fields, key=_start):
+        if segments and _start(f) + _length(f) - _start(segments[-1][0]) <= _SEGMENT_BYTES:
+            segments[-1].append(f)
+        else:
+            segments.append([f])
+    return segments
+
+
+def _segment_strings(
+    fields: list[Field], n: int, pieces: list[tuple[np.ndarray, np.ndarray]]
+) -> list[pl.Series]:
+    """The strings of fields next to each other, from one block of their bytes (spaces on lines not read).
+
+    A field blank on every line is null throughout; values are trimmed only when some value of the
+    field has a space at either end (in place when they fit a string view, else by polars).
+    """
+    first = _start(fields[0])
+    block = np.full((n, _start(fields[-1]) + _length(fields[-1]) - first), _SPACE, np.uint8)
+    for rows, matrix in pieces:
+        block[_rows(rows)] = matrix[:, first : first + block.shape[1]]
+    upper_block = all(f.upper for f in fields)
+    if upper_block:
+        _upper(block)
+    strings = []
+    for f in fields:
+        at, width = _start(f) - first, _length(f)
+        values = block[:, at : at + width]
+        present = ~_all_spaces(values)
+        if not present.any():
+            strings.append(pl.repeat(None, n, dtype=pl.String, eager=True).alias(f.name))
+            continue
+        if f.upper and not upper_block:
+            values = _upper(values.copy())
+        lengths = np.full(n, width)
+        ragged = np.flatnonzero(present & ((values[:, 0] == _SPACE) | (values[:, -1] == _SPACE)))
+        if width <= INLINE_BYTES:
+            if ragged.size:
+                values = values.copy()
+                values[ragged], lengths[ragged] = _trim(values[ragged])
+            strings.append(byte_strings(f.name, values, lengths, present))
+        elif ragged.size:  # the strings point into the block only until polars has trimmed them
+            strings.append(byte_strings(f.name, values, lengths, present).str.strip_chars())
+        else:  # kept as they are: their own bytes, not the block's
+            strings.append(byte_strings(f.name, np.ascontiguousarray(values), lengths, present))
+    return strings
+
+
+def _rows(rows: np.ndarray) -> slice | np.ndarray:
+    """Row indices as a slice when they are a run (assigning to a slice copies faster)."""
+    return slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == rows.size else rows
+
+
+def _trim(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A byte matrix's rows without leading and trailing spaces: (bytes moved left, zero after, lengths)."""
+    width = values.shape[1]
+    filled = values != _SPACE
+    first = filled.argmax(axis=1)
+    lengths = np.where(filled.any(axis=1), width - filled[:, ::-1].argmax(axis=1) - first, 0)
+    if first.any():
+        values = np.take_along_axis(values, np.minimum(first[:, None] + np.arange(width), width - 1), axis=1)
+    return np.where(np.arange(width) < lengths[:, None], values, 0).astype(np.uint8), lengths
+
+
+def _upper(values: np.ndarray) -> np.ndarray:
+    """ASCII bytes upper-cased, in place."""
+    lower = np.subtract(values, ord("a"), dtype=np.uint8) < 26
+    if lower.any():
+        np.subtract(values, lower.view(np.uint8) << 5, out=values)
+    return values
+
+
+_SPACE = 0x20
+_WORDS = ((8, "<u8"), (4, "<u4"), (2, "<u2"), (1, "<u1"))
+
+
+def _all_spaces(value: np.ndarray) -> np.ndarray:
+    """Per row of a byte matrix: every byte is a space (read a machine word at a time)."""
+    width = value.shape[1]
+    size, dtype = next((size, dtype) for size, dtype in _WORDS if size <= width)
+    spaces = int.from_bytes(b" " * size, "little")
+    blank = np.ones(value.shape[0], dtype=bool)
+    for offset in sorted({*range(0, width - size, size), width - size}):
+        blank &= value[:, offset : offset + size].view(dtype)[:, 0] == spaces
+    return blank
+
+
+def _start(field: Field) -> int:
+    assert field.start is not None
+    return field.start - 1
+
+
+def _length(field: Field) -> int:
+    assert field.length is not None
+    return field.length

@@ -8,7 +8,7 @@ precedence. Each quarantined record gets one reason: the first failing check in 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -55,6 +55,12 @@ def clean(field: Field) -> pl.Expr:
     if field.blank_values:
         blank = blank | value.is_in(list(field.blank_values))
     return pl.when(blank).then(None).otherwise(value).alias(field.name)
+
+
+def declared_blanks(field: Field) -> pl.Expr:
+    """An already trimmed value that is one of the field's declared blank values -> null."""
+    value = pl.col(field.name)
+    return pl.when(value.is_in(list(field.blank_values))).then(None).otherwise(value).alias(field.name)
 
 
 def typed(field: Field) -> pl.Expr:
@@ -118,14 +124,19 @@ def finish(
     provenance: Provenance,
     structural: list[Check],
     ready_columns: dict[str, pl.DataType] | None = None,
+    trimmed: Collection[str] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Clean, transform and check ``frame``; return (canonical records, quarantine).
 
     ``frame`` holds ``record_number``, one raw String column per layout field, the columns the
-    structural checks need, and ``ready_columns`` (already typed, e.g. copied header fields).
+    structural checks need, and ``ready_columns`` (already typed, e.g. copied header fields). The
+    fields named in ``trimmed`` come already as `clean` makes them, but for declared blank values.
     """
     layout_fields = spec.layout.fields
-    frame = frame.with_columns([clean(f) for f in layout_fields])
+    frame = frame.with_columns(
+        [clean(f) for f in layout_fields if f.name not in trimmed]
+        + [declared_blanks(f) for f in layout_fields if f.name in trimmed and f.blank_values]
+    )
     frame = apply_transforms(frame, spec.transforms)
     frame = frame.with_columns([clean(f) for f in spec.derived_fields])
     fields = (*layout_fields, *spec.derived_fields)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
+from matching.block_index import RegistryIndex, Rule, registry_index, run_starts
 from matching.profiles import Profile
 
 # Rule name -> bit in `rule_mask`; the order is also the priority when a record has too many pairs.
@@ -16,7 +19,15 @@ RULES = (
 )  # fmt: skip
 # Rules that place a record by its SSN; the name-only fallbacks apply to records none of them placed.
 SSN_RULES = ("ssn_exact", "ssn_near", "last4_name", "last4_dob")
+# Rules for records without a usable SSN (the source may carry its last four digits only).
+LAST4 = ("last4_name", "last4_dob")
 RULE_BIT = {name: 1 << i for i, name in enumerate(RULES)}
+RULE_INDEX_BITS = (len(RULES) - 1).bit_length()
+# Per `rule_mask`, its rank when a record has too many pairs: the strongest rule first, then more rules.
+_PRIORITY = np.array(
+    [0] + [((m & -m).bit_length() - 1) * 16 + 16 - m.bit_count() for m in range(1, 1 << len(RULES))],
+    dtype=np.uint8,
+)
 
 # Name/date rules skip registry keys shared by more identities than this (e.g. a placeholder DOB).
 MAX_BLOCK = 1000
@@ -35,95 +46,57 @@ class BlockStats:
     records_capped: int
 
 
-def _digit(ssn: pl.Expr, power: pl.Expr) -> pl.Expr:
-    return (ssn // power) % 10
+def _same(*columns: str, max_block: int = MAX_BLOCK) -> Rule:
+    return Rule(columns, columns, max_block)
 
 
-def _ssn_near(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
-    """Pairs whose SSNs differ by one substituted digit or one adjacent transposition.
+# The rules that are one equi-join each: record column(s) = registry column(s).
+EQUI = {
+    "ssn_exact": Rule(("ssn_num",), ("ssn_num",), MAX_BLOCK),
+    "last_dob": _same("last_name", "dob"),
+    "first_dob": _same("first_name", "dob"),
+    # The record's surname is the registry first name and the other way round.
+    "swapped_names": Rule(("last_name", "first_name"), ("first_name", "last_name"), MAX_BLOCK),
+    "phonetic_year_initial": _same("last_phonetic", "birth_year", "first_initial"),
+    "dob_zip": _same("dob", "zip5"),
+    "name_zip": _same("last_name", "first_name", "zip5"),
+    "last4_name": _same("ssn_last4", "last_name"),
+    "last4_dob": _same("ssn_last4", "dob"),
+    # Wage files truncate surnames: the employer on file and the first three letters of the surname.
+    "employer_name": Rule(("employer_fein", "last_stem"), ("employer_feins", "last_stem"), MAX_BLOCK),
+    "full_name": _same("first_name", "last_name"),
+    # Partial names (sources without a birth date to block on): only keys few identities share, so the
+    # search stays specific, not state-wide.
+    "last_initial": _same("last_name", "first_initial", max_block=PARTIAL_NAME_BLOCK),
+    "first_stem": _same("first_name", "last_stem", max_block=PARTIAL_NAME_BLOCK),
+}
+# Every registry SSN (near misses have no block limit).
+ANY_SSN = Rule(("ssn_num",), ("ssn_num",), sys.maxsize)
+# Rules for the records no SSN rule placed; the partial names only for profiles without a birth date.
+NAME_ONLY = ("employer_name", "full_name")
+PARTIAL_NAMES = ("last_initial", "first_stem")
 
-    Substitutions: both sides are keyed by (position, SSN with that digit zeroed), 9 keys each, so
-    equal keys differ at most in that digit. Transpositions: the 8 swap variants of the record SSN
-    are joined to the registry SSN.
-    """
+
+def _ssn_near(records: pl.DataFrame, index: RegistryIndex) -> pl.DataFrame:
+    """Pairs whose SSNs differ by one substituted digit or one adjacent transposition: the variants of
+    the record SSN the registry may hold (`RegistryIndex.near_ssns`), joined to its SSNs."""
     rec = records.select("rec_id", "ssn_num").drop_nulls().unique()
-    reg = registry.select("identity_id", "ssn_num").drop_nulls()
-
-    def masked(frame: pl.DataFrame) -> pl.DataFrame:
-        power = pl.lit(10, dtype=pl.Int64).pow(pl.col("pos"))
-        return (
-            frame.with_columns(pos=pl.lit(list(range(9)), dtype=pl.List(pl.Int64)))
-            .explode("pos")
-            .with_columns(
-                key=(pl.col("ssn_num") - _digit(pl.col("ssn_num"), power) * power) * 10 + pl.col("pos")
-            )
-        )
-
-    substituted = (
-        masked(rec)
-        .join(masked(reg), on="key", suffix="_reg")
-        .filter(pl.col("ssn_num") != pl.col("ssn_num_reg"))
-        .select("rec_id", "identity_id")
-    )
-    lo = pl.lit(10, dtype=pl.Int64).pow(pl.col("pos"))
-    hi = lo * 10
-    a, b = _digit(pl.col("ssn_num"), lo), _digit(pl.col("ssn_num"), hi)
-    transposed = (
-        rec.with_columns(pos=pl.lit(list(range(8)), dtype=pl.List(pl.Int64)))
-        .explode("pos")
-        .filter(a != b)
-        .select("rec_id", ssn_num=pl.col("ssn_num") + (b - a) * lo + (a - b) * hi)
-        .join(reg, on="ssn_num")
-        .select("rec_id", "identity_id")
-    )
-    return pl.concat([substituted, transposed])
+    ssns = rec["ssn_num"].unique().sort().to_numpy()
+    rows, variants = index.near_ssns(ssns)
+    near = pl.DataFrame({"ssn_num": ssns[rows], "key": variants}).join(rec, on="ssn_num")
+    return index.pairs(ANY_SSN, near.select("rec_id", "key"))
 
 
-def _equi(
-    records: pl.DataFrame,
-    registry: pl.DataFrame,
-    left: list[str],
-    right: list[str],
-    *,
-    max_block: int = MAX_BLOCK,
-) -> pl.DataFrame:
-    """Pairs agreeing on all key columns (nulls never agree); registry keys over `max_block` are skipped."""
-    rec = records.select("rec_id", *left).drop_nulls()
-    # Only the registry rows sharing a key with these records: their block sizes are still exact, and
-    # the window over the whole registry is not recomputed for every chunk of a big file.
-    keys = rec.select(pl.col(a).alias(b) for a, b in zip(left, right, strict=True)).unique()
-    reg = registry.select("identity_id", *right).drop_nulls().join(keys, on=right, how="semi")
-    reg = reg.filter(pl.len().over(right) <= max_block)
-    return rec.join(reg, left_on=left, right_on=right).select("rec_id", "identity_id")
-
-
-def _employer_name(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
-    """Pairs whose record employer is one on file for the person and whose surnames share the first
-    three letters (wage files truncate surnames)."""
+def _equi_rules(profile: Profile, registry: pl.DataFrame) -> list[str]:
+    """The equi-join rules that apply to the profile (and the registry: employers on file)."""
+    skip = set()
+    if not profile.ssn_last4:
+        skip |= set(LAST4)
     if "employer_feins" not in registry.columns:
-        return pl.DataFrame(schema={"rec_id": pl.UInt32, "identity_id": pl.UInt32})
-    stem = pl.col("last_name").str.slice(0, 3).alias("last_stem")
-    reg = registry.select("identity_id", "employer_feins", stem).explode("employer_feins")
-    reg = reg.rename({"employer_feins": "employer_fein"})
-    return _equi(records.with_columns(stem), reg, *[["employer_fein", "last_stem"]] * 2)
-
-
-def _partial_names(records: pl.DataFrame, registry: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Surname + first initial (`last_initial`) and first name + surname stem (`first_stem`, for
-    truncated surnames), in small registry blocks only, and only where the SSN cannot speak: the record
-    has no usable SSN or the registry none for the identity (a stranger's own SSN would disagree)."""
-    stem = pl.col("last_name").str.slice(0, 3).alias("last_stem")
-    recs, reg = records.with_columns(stem), registry.with_columns(stem)
-    silent = pl.col("ssn_num").is_null() | pl.col("ssn_num_reg").is_null()
-    rules = {"last_initial": ["last_name", "first_initial"], "first_stem": ["first_name", "last_stem"]}
-    return {
-        name: _equi(recs, reg, keys, keys, max_block=PARTIAL_NAME_BLOCK)
-        .join(records.select("rec_id", "ssn_num"), on="rec_id")
-        .join(registry.select("identity_id", ssn_num_reg="ssn_num"), on="identity_id")
-        .filter(silent)
-        .select("rec_id", "identity_id")
-        for name, keys in rules.items()
-    }
+        skip.add("employer_name")
+    if "dob" in profile.comparisons:  # partial names only where there is no birth date: wage files
+        skip |= set(PARTIAL_NAMES)
+    return [name for name in EQUI if name not in skip]
 
 
 def candidate_pairs(
@@ -131,63 +104,107 @@ def candidate_pairs(
 ) -> tuple[pl.DataFrame, BlockStats]:
     """Union of the blocking rules -> (`rec_id`, `identity_id`, `rule_mask`), at most `cap` per record.
 
-    `records` are `features.record_features`, `registry` is `prepare_registry` output. When a record
+    `records` are `features.record_features`, `registry` is `prepare_registry` output (its blocking keys
+    are built on the first call and reused while it lives: never modify it in place). When a record
     has more than `cap` candidates the ones found by more and stronger rules are kept. The name-only
     rules `employer_name`, `full_name` and (profiles without a birth date) `last_initial` and
     `first_stem` apply to records that no SSN rule placed.
     """
-    no_ssn = records.filter(pl.col("ssn_num").is_null())
-    found: dict[str, pl.DataFrame] = {
-        "ssn_exact": _equi(records, registry, ["ssn_num"], ["ssn_num"]),
-        "ssn_near": _ssn_near(records, registry),
-        "last_dob": _equi(records, registry, ["last_name", "dob"], ["last_name", "dob"]),
-        "first_dob": _equi(records, registry, ["first_name", "dob"], ["first_name", "dob"]),
-        "swapped_names": _equi(records, registry, ["first_name", "last_name"], ["last_name", "first_name"]),
-        "phonetic_year_initial": _equi(
-            records, registry, *[["last_phonetic", "birth_year", "first_initial"]] * 2
-        ),
-        "dob_zip": _equi(records, registry, ["dob", "zip5"], ["dob", "zip5"]),
-        "name_zip": _equi(records, registry, *[["last_name", "first_name", "zip5"]] * 2),
-    }
-    if profile.ssn_last4:
-        found["last4_name"] = _equi(no_ssn, registry, ["ssn_last4", "last_name"], ["ssn_last4", "last_name"])
-        found["last4_dob"] = _equi(no_ssn, registry, ["ssn_last4", "dob"], ["ssn_last4", "dob"])
+    if cap < 1:
+        raise ValueError("the pair cap must be at least 1")
+    index = registry_index(registry)
+    names = _equi_rules(profile, registry)
+    keys = pl.concat(
+        [records.select("rec_id", "ssn_num"), index.record_keys(records, {n: EQUI[n] for n in names})],
+        how="horizontal",
+    )
+
+    def equi(name: str, subset: pl.DataFrame) -> pl.DataFrame:
+        return index.pairs(EQUI[name], subset.select("rec_id", key=name))
+
+    subsets = {*LAST4, *NAME_ONLY, *PARTIAL_NAMES}
+    found = {name: equi(name, keys) for name in names if name not in subsets}
+    found["ssn_near"] = _ssn_near(records, index)
+    no_ssn = keys.filter(pl.col("ssn_num").is_null())
+    found |= {name: equi(name, no_ssn) for name in LAST4 if name in names}
     # Records the SSN did not place (missing, invalid, or someone else's) may be found by name alone.
     placed = pl.concat([found[rule]["rec_id"] for rule in SSN_RULES if rule in found]).unique()
-    unplaced = records.filter(~pl.col("rec_id").is_in(placed.implode()))
-    found["employer_name"] = _employer_name(unplaced, registry)
-    found["full_name"] = _equi(unplaced, registry, *[["first_name", "last_name"]] * 2)
-    if "dob" not in profile.comparisons:  # partial names and no birth date: wage files
-        found.update(_partial_names(unplaced, registry))
+    unplaced = keys.filter(~pl.col("rec_id").is_in(placed.implode()))
+    found |= {name: equi(name, unplaced) for name in NAME_ONLY if name in names}
+    if PARTIAL_NAMES[0] in names:
+        found |= _partial_names(unplaced, registry, {name: equi(name, unplaced) for name in PARTIAL_NAMES})
     if profile.hint_column:
         hint = records.select("rec_id", "hint_id").drop_nulls().unique()
         found["hint"] = hint.join(
             registry.select("identity_id", "person_id"), left_on="hint_id", right_on="person_id"
         ).select("rec_id", "identity_id")
-    union = pl.concat(
-        [
-            frame.with_columns(rule_mask=pl.lit(RULE_BIT[name], dtype=pl.UInt16))
-            for name, frame in found.items()
-        ]
+    id_bits = index.identity_bits()
+    if int(records.select(pl.col("rec_id").max()).item() or 0).bit_length() + 8 + id_bits > 64:
+        raise ValueError("too many records to block at once: split them into chunks")
+    return _capped(*_union(found, id_bits), id_bits, cap)
+
+
+def _partial_names(
+    unplaced: pl.DataFrame, registry: pl.DataFrame, found: dict[str, pl.DataFrame]
+) -> dict[str, pl.DataFrame]:
+    """The partial-name pairs where the SSN cannot speak: the record has no usable SSN or the registry
+    none for the identity (a stranger's own SSN would disagree)."""
+    no_ssn = unplaced.filter(pl.col("ssn_num").is_null())["rec_id"]
+    silent = pl.col("rec_id").is_in(no_ssn.implode()) | pl.col("identity_id").is_in(
+        registry.filter(pl.col("ssn_num").is_null())["identity_id"].implode()
     )
-    pairs = (
-        union.group_by("rec_id", "identity_id")
-        .agg(pl.col("rule_mask").unique().sum().cast(pl.UInt16))
-        .sort("rec_id", "identity_id")  # the cap's ties fall the same way on every run
+    return {name: pairs.filter(silent) for name, pairs in found.items()}
+
+
+def _union(found: dict[str, pl.DataFrame], id_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs found, sorted, as `rec_id << id_bits | identity_id`, and each one's `rule_mask`."""
+    shift = id_bits + RULE_INDEX_BITS
+    tagged = pl.concat(
+        frame.select(
+            pl.col("rec_id").cast(pl.UInt64) * (1 << shift)
+            + pl.col("identity_id").cast(pl.UInt64) * (1 << RULE_INDEX_BITS)
+            + RULES.index(name)
+        ).to_series()
+        for name, frame in found.items()
     )
-    # Lower bits are stronger rules: rank by (strongest rule, number of rules).
-    mask = pl.col("rule_mask")
-    priority = mask.bitwise_trailing_zeros().cast(pl.Int32) * 16 - mask.bitwise_count_ones().cast(pl.Int32)
-    ranked = pairs.with_columns(_rank=priority.rank("ordinal").over("rec_id"))
-    kept = ranked.filter(pl.col("_rank") <= cap).drop("_rank")
-    dropped = ranked.height - kept.height
+    pair = tagged.to_numpy(writable=True)
+    pair.sort()
+    rule = (pair & ((1 << RULE_INDEX_BITS) - 1)).astype(np.uint8)
+    pair >>= RULE_INDEX_BITS
+    starts = run_starts(pair)
+    if not len(starts):
+        return pair, np.zeros(0, dtype=np.uint16)
+    return pair[starts], np.bitwise_or.reduceat(np.left_shift(np.uint16(1), rule), starts)
+
+
+def _capped(pair: np.ndarray, masks: np.ndarray, id_bits: int, cap: int) -> tuple[pl.DataFrame, BlockStats]:
+    """At most `cap` pairs per record, by `_PRIORITY`, ties by `identity_id` (the same on every run)."""
+    rec = pair >> id_bits
+    firsts = run_starts(rec)
+    counts = np.diff(np.r_[firsts, len(rec)])
+    # (rec_id, priority, identity_id) packed into one integer (the priority goes in above the identity).
+    # Sorted, each record's pairs keep their run, in rank order: the cap-th is the record's limit.
+    order = rec * 255
+    order += _PRIORITY[masks]
+    order <<= id_bits
+    order += pair
+    last = np.sort(order)[np.minimum(firsts + cap - 1, len(order) - 1)]
+    keep = order <= np.repeat(np.where(counts > cap, last, np.iinfo(np.uint64).max), counts)
+    kept = pair[keep]
+    frame = pl.DataFrame(
+        {
+            "rec_id": (kept >> id_bits).astype(np.uint32),
+            "identity_id": (kept & ((1 << id_bits) - 1)).astype(np.uint32),
+            "rule_mask": masks[keep],
+        }
+    )
     stats = BlockStats(
-        pairs=kept.height,
-        records_with_pairs=kept["rec_id"].n_unique(),
-        dropped_by_cap=dropped,
-        records_capped=ranked.filter(pl.col("_rank") > cap)["rec_id"].n_unique() if dropped else 0,
+        pairs=frame.height,
+        records_with_pairs=len(firsts),
+        dropped_by_cap=len(pair) - frame.height,
+        records_capped=int((counts > cap).sum()),
     )
-    return kept.sort("rec_id", "identity_id"), stats
+    return frame, stats
 
 
 def rule_names(mask: pl.Expr) -> pl.Expr:

@@ -1,14 +1,21 @@
 """Comparison vectors: per candidate pair, one agreement level per field (codes into `LEVELS`).
 
-String similarity is computed once per distinct value pair with rapidfuzz's vectorised `cpdist`.
+Each pair's values are gathered by row position (`rec_id` into the record features, `identity_id`
+into the prepared registry), a few columns per comparison, so no wide frame of both sides is built.
+Costly evidence (string similarity, nicknames, compound-surname parts, SSN digits, birth-date parts)
+is computed only for the pairs that missing or exactly agreeing values have not decided, and string
+similarity once per distinct value pair with rapidfuzz's vectorised `cpdist`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow.compute as pc
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
@@ -47,6 +54,51 @@ def level_code(comparison: str, level: str) -> int:
     return LEVELS[comparison].index(level)
 
 
+def check_row_positions(ids: pl.Series, what: str) -> None:
+    """Raise unless `ids` are the row positions 0..n-1 (`identity_id` of a prepared registry): pairs
+    find their rows by position, never by a join."""
+    if not np.array_equal(ids.to_numpy(), np.arange(ids.len())):
+        raise ValueError(f"{what} must be the row position (as prepare_registry assigns it)")
+
+
+def gather(column: pl.Series, rows: pl.Series) -> pl.Series:
+    """`column[rows]`, from one chunk: gathering from a many-chunk column (a registry read from parquet)
+    is several times slower than rechunking it first."""
+    return column.rechunk().gather(rows)
+
+
+def _take(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    return frame.select(pl.all().gather(rows))
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """The record-feature row and the registry row of each compared pair."""
+
+    records: pl.DataFrame
+    registry: pl.DataFrame
+    rec_rows: pl.Series
+    reg_rows: pl.Series
+
+    @property
+    def height(self) -> int:
+        return self.rec_rows.len()
+
+    def subset(self, rows: pl.Series) -> _Pairs:
+        return _Pairs(self.records, self.registry, self.rec_rows.gather(rows), self.reg_rows.gather(rows))
+
+    def values(
+        self, *both: str, record: tuple[str, ...] = (), candidate: tuple[str, ...] = ()
+    ) -> pl.DataFrame:
+        """Per pair, the record's columns as `<name>_r` and the candidate's as `<name>_c`."""
+        return pl.DataFrame(
+            [
+                *(gather(self.records[c], self.rec_rows).alias(f"{c}_r") for c in (*both, *record)),
+                *(gather(self.registry[c], self.reg_rows).alias(f"{c}_c") for c in (*both, *candidate)),
+            ]
+        )
+
+
 def _levels(comparison: str, conditions: list[tuple[str, pl.Expr]], null: pl.Expr) -> pl.Expr:
     """First satisfied condition wins; `null` first, the last level (else/other/disagree) otherwise."""
     codes = LEVELS[comparison]
@@ -56,19 +108,60 @@ def _levels(comparison: str, conditions: list[tuple[str, pl.Expr]], null: pl.Exp
     return chain.otherwise(pl.lit(len(codes) - 1, dtype=pl.UInt8)).alias(f"{comparison}_code")
 
 
-def _similarity(frame: pl.DataFrame, left: str, right: str) -> pl.DataFrame:
-    """Jaro–Winkler similarity (`jw`) and OSA edit distance (`edits`) of two string columns, computed
-    once per distinct non-null value pair; one row per input row."""
-    distinct = frame.select(left, right).drop_nulls().unique()
-    a, b = distinct[left].to_list(), distinct[right].to_list()
-    jw = process.cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=-1, dtype=np.float32)
-    edits = process.cpdist(a, b, scorer=OSA.distance, workers=-1, dtype=np.int32)
-    lookup = distinct.with_columns(jw=pl.Series(jw, dtype=pl.Float32), edits=pl.Series(edits, dtype=pl.Int32))
-    return (
-        frame.select(left, right)
-        .join(lookup, on=[left, right], how="left", maintain_order="left")
-        .select("jw", "edits")
-    )
+def _evaluate(frame: pl.DataFrame, levels: pl.Expr) -> np.ndarray:
+    """A level expression over `frame` (lazily, so repeated sub-expressions are computed once)."""
+    return frame.lazy().select(levels).collect().to_series().to_numpy()
+
+
+def _null_or_exact(
+    comparison: str, frame: pl.DataFrame, field: str, agree: str = "exact"
+) -> tuple[np.ndarray, pl.Series]:
+    """Codes of the pairs a missing value (`null`) or exact agreement decides, and the rows of the
+    others (both values present and different), whose code is still to be set."""
+    same = frame[f"{field}_r"] == frame[f"{field}_c"]
+    codes = np.where(same.fill_null(False).to_numpy(), np.uint8(level_code(comparison, agree)), np.uint8(0))
+    return codes, (~same).fill_null(False).arg_true()
+
+
+def _factorize(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """Per row, the position of its value among the distinct values; and those values (one hash pass)."""
+    encoded = pc.dictionary_encode(values.to_arrow())
+    return encoded.indices.to_numpy(), pl.Series(encoded.dictionary)
+
+
+def _similarity(
+    left: pl.Series, right: pl.Series, *, edits: bool = True, nicknames: bool = False
+) -> pl.DataFrame:
+    """Per row of two string columns without nulls: Jaro–Winkler similarity (`jw`), OSA edit distance
+    (`edits`) and whether the two are nicknames of each other (`nick`), computed once per distinct value
+    pair."""
+    left_code, left_values = _factorize(left)
+    right_code, right_values = _factorize(right)
+    n_right = right_values.len()
+    pair_code, pairs = _factorize(pl.Series(left_code.astype(np.int64) * n_right + right_code))
+    left_of, right_of = pairs // n_right, pairs % n_right  # each distinct pair's values
+    # Python strings for rapidfuzz: each distinct value converted once, then picked per pair.
+    a = np.array(left_values.to_list(), dtype=object)[left_of.to_numpy()]
+    b = np.array(right_values.to_list(), dtype=object)[right_of.to_numpy()]
+    per_pair = {
+        "jw": process.cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=-1, dtype=np.float32)
+    }
+    if edits:
+        per_pair["edits"] = process.cpdist(a, b, scorer=OSA.distance, workers=-1, dtype=np.int32)
+    if nicknames:
+        per_pair["nick"] = (
+            pl.DataFrame({"a": left_values.gather(left_of), "b": right_values.gather(right_of)})
+            .join(
+                nickname_pairs().with_columns(_nick=pl.lit(True)),
+                left_on=["a", "b"],
+                right_on=["name_a", "name_b"],
+                how="left",
+                maintain_order="left",
+            )["_nick"]
+            .fill_null(False)
+            .to_numpy()
+        )
+    return pl.DataFrame({name: values[pair_code] for name, values in per_pair.items()})
 
 
 def _close(field: str) -> pl.Expr:
@@ -77,41 +170,50 @@ def _close(field: str) -> pl.Expr:
     return (pl.col(f"_{field}_jw") >= JW_HIGH) | (both_long & (pl.col(f"_{field}_edits") <= 1))
 
 
-def _nickname_flag(frame: pl.DataFrame) -> pl.Series:
-    nicks = nickname_pairs().with_columns(_nick=pl.lit(True))
-    joined = frame.select("first_name_r", "first_name_c").join(
-        nicks,
-        left_on=["first_name_r", "first_name_c"],
-        right_on=["name_a", "name_b"],
-        how="left",
-        maintain_order="left",
-    )
-    return joined["_nick"].fill_null(False)
-
-
-def _ssn_levels(profile: Profile) -> pl.Expr:
-    a, b = pl.col("ssn_num_r"), pl.col("ssn_num_c")
-    digits_a = [(a // 10**k) % 10 for k in range(9)]
-    digits_b = [(b // 10**k) % 10 for k in range(9)]
-    n_diff = pl.sum_horizontal([(x != y).cast(pl.UInt8) for x, y in zip(digits_a, digits_b, strict=True)])
-    swap = pl.any_horizontal(
-        (digits_a[k] == digits_b[k + 1]) & (digits_a[k + 1] == digits_b[k]) & (digits_a[k] != digits_a[k + 1])
-        for k in range(8)
-    )
-    full = a.is_not_null() & b.is_not_null()
-    last4_only = a.is_null() & pl.col("ssn_last4_r").is_not_null() & pl.col("ssn_last4_c").is_not_null()
-    conditions = [
-        ("exact", full & (a == b)),
-        ("one_substitution", full & (n_diff == 1)),
-        ("transposition", full & (n_diff == 2) & swap),
-        ("other", full),
-    ]
+def _ssn_codes(pairs: _Pairs, profile: Profile) -> np.ndarray:
+    """SSN levels: exact, one digit substituted, two adjacent digits transposed, other; and (profiles
+    with `ssn_last4`) last four agree / differ when the record carries only those."""
+    frame = pairs.values("ssn_num", *(("ssn_last4",) if profile.ssn_last4 else ()))
+    a, b = frame["ssn_num_r"], frame["ssn_num_c"]
+    codes = np.zeros(frame.height, dtype=np.uint8)
     if profile.ssn_last4:
-        conditions += [
-            ("last4_agree", last4_only & (pl.col("ssn_last4_r") == pl.col("ssn_last4_c"))),
-            ("last4_differ", last4_only),
-        ]
-    return _levels("ssn", conditions, ~full & ~(last4_only & pl.lit(profile.ssn_last4)))
+        l_r, l_c = frame["ssn_last4_r"], frame["ssn_last4_c"]
+        last4_only = (a.is_null() & l_r.is_not_null() & l_c.is_not_null()).to_numpy()
+        codes[last4_only] = level_code("ssn", "last4_differ")
+        codes[last4_only & (l_r == l_c).fill_null(False).to_numpy()] = level_code("ssn", "last4_agree")
+    full = (a.is_not_null() & b.is_not_null()).to_numpy()
+    a_full, b_full = a.fill_null(0).to_numpy()[full], b.fill_null(0).to_numpy()[full]
+    levels = np.full(a_full.shape, level_code("ssn", "other"), dtype=np.uint8)
+    same = a_full == b_full
+    levels[same] = level_code("ssn", "exact")
+    one_substitution, transposition = _ssn_typos(a_full[~same], b_full[~same])
+    near = levels[~same]
+    near[transposition] = level_code("ssn", "transposition")
+    near[one_substitution] = level_code("ssn", "one_substitution")
+    levels[~same] = near
+    codes[full] = levels
+    return codes
+
+
+def _ssn_typos(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair of different non-negative SSNs: one digit substituted; two adjacent digits swapped
+    (of the last nine digits)."""
+    # Such a pair shares its last four or its first four digits: only those pairs' digits are compared.
+    four = 10**4
+    rows = np.flatnonzero(((a - b) % four == 0) | ((a // 10**5 - b // 10**5) % four == 0))
+    digits_a = np.stack([(a[rows] // 10**k % 10).astype(np.int8) for k in range(9)])
+    digits_b = np.stack([(b[rows] // 10**k % 10).astype(np.int8) for k in range(9)])
+    n_diff = (digits_a != digits_b).sum(axis=0)
+    swap = np.zeros(rows.shape, dtype=bool)
+    for k in range(8):
+        swap |= (
+            (digits_a[k] == digits_b[k + 1])
+            & (digits_a[k + 1] == digits_b[k])
+            & (digits_a[k] != digits_a[k + 1])
+        )
+    one_substitution, transposition = np.zeros(a.shape, dtype=bool), np.zeros(a.shape, dtype=bool)
+    one_substitution[rows], transposition[rows] = n_diff == 1, (n_diff == 2) & swap
+    return one_substitution, transposition
 
 
 def _is_initial_of(short: pl.Expr, full: pl.Expr) -> pl.Expr:
@@ -139,6 +241,19 @@ def _first_name_levels() -> pl.Expr:
     )
 
 
+def _first_name_codes(names: pl.DataFrame) -> np.ndarray:
+    codes, rows = _null_or_exact("first_name", names, "first_name")
+    rest = _take(
+        names.select("first_name_r", "first_name_c", "middle_name_r", "middle_name_c", "last_name_c"), rows
+    )
+    similar = _similarity(rest["first_name_r"], rest["first_name_c"], nicknames=True)
+    rest = rest.with_columns(
+        _first_nick=similar["nick"], _first_name_jw=similar["jw"], _first_name_edits=similar["edits"]
+    )
+    codes[rows.to_numpy()] = _evaluate(rest, _first_name_levels())
+    return codes
+
+
 def _middle_name_levels() -> pl.Expr:
     m_r, m_c = pl.col("middle_name_r"), pl.col("middle_name_c")
     return _levels(
@@ -148,20 +263,25 @@ def _middle_name_levels() -> pl.Expr:
     )
 
 
-def _last_name_levels(profile: Profile) -> pl.Expr:
+def _parts_agree() -> pl.Expr:
+    """A compound surname's part is the other surname, or the two share a part."""
     l_r, l_c = pl.col("last_name_r"), pl.col("last_name_c")
     parts_r, parts_c = pl.col("last_parts_r"), pl.col("last_parts_c")
-    part = (
+    return (
         parts_c.list.contains(l_r)
         | parts_r.list.contains(l_c)
         | (parts_r.list.set_intersection(parts_c).list.len() > 0)
     )
+
+
+def _last_name_levels(profile: Profile) -> pl.Expr:
+    l_r, l_c = pl.col("last_name_r"), pl.col("last_name_c")
     len_r = l_r.str.len_chars()
     return _levels(
         "last_name",
         [
             ("exact", l_r == l_c),
-            ("part", part),
+            ("part", pl.col("_last_part")),
             ("swapped", (len_r > 1) & (l_r == pl.col("first_name_c"))),
             (
                 "prefix",
@@ -174,10 +294,36 @@ def _last_name_levels(profile: Profile) -> pl.Expr:
     )
 
 
+def _compound_part(pairs: _Pairs, names: pl.DataFrame) -> np.ndarray:
+    """`_parts_agree` per pair (`names`: its surnames), looked at only where a side has parts (only a
+    compound surname has any)."""
+    n_r = gather(pairs.records["last_parts"].list.len(), pairs.rec_rows)
+    n_c = gather(pairs.registry["last_parts"].list.len(), pairs.reg_rows)
+    rows = ((n_r > 0) | (n_c > 0)).fill_null(False).arg_true()
+    compound = pl.concat([_take(names, rows), pairs.subset(rows).values("last_parts")], how="horizontal")
+    agree = np.zeros(pairs.height, dtype=bool)
+    agree[rows.to_numpy()] = compound.select(_parts_agree()).to_series().fill_null(False).to_numpy()
+    return agree
+
+
+def _last_name_codes(pairs: _Pairs, names: pl.DataFrame, profile: Profile) -> np.ndarray:
+    codes, rows = _null_or_exact("last_name", names, "last_name")
+    rest = _take(names.select("last_name_r", "last_name_c", "first_name_c"), rows)
+    similar = _similarity(rest["last_name_r"], rest["last_name_c"])
+    rest = rest.with_columns(
+        _last_part=_compound_part(pairs.subset(rows), rest.select("last_name_r", "last_name_c")),
+        _last_name_jw=similar["jw"],
+        _last_name_edits=similar["edits"],
+    )
+    codes[rows.to_numpy()] = _evaluate(rest, _last_name_levels(profile))
+    return codes
+
+
 def _dob_levels() -> pl.Expr:
+    """Over `dob_r`, `dob_c` and their parts (`_year_r`, `_month_r`, `_day_r`, …: `_dob_parts`)."""
     d_r, d_c = pl.col("dob_r"), pl.col("dob_c")
-    y_r, m_r, dd_r = d_r.dt.year(), d_r.dt.month(), d_r.dt.day()
-    y_c, m_c, dd_c = d_c.dt.year(), d_c.dt.month(), d_c.dt.day()
+    y_r, m_r, dd_r = pl.col("_year_r"), pl.col("_month_r"), pl.col("_day_r")
+    y_c, m_c, dd_c = pl.col("_year_c"), pl.col("_month_c"), pl.col("_day_c")
     same = [(y_r == y_c), (m_r == m_c), (dd_r == dd_c)]
     n_same = pl.sum_horizontal([s.cast(pl.UInt8) for s in same])
     one_apart = ((y_r - y_c).abs() == 1) | ((m_r - m_c).abs() == 1) | ((dd_r - dd_c).abs() == 1)
@@ -191,6 +337,21 @@ def _dob_levels() -> pl.Expr:
         ],
         d_r.is_null() | d_c.is_null(),
     )
+
+
+def _dob_parts() -> list[pl.Expr]:
+    return [
+        getattr(pl.col(f"dob_{side}").dt, part)().alias(f"_{part}_{side}")
+        for side in "rc"
+        for part in ("year", "month", "day")
+    ]
+
+
+def _dob_codes(pairs: _Pairs) -> np.ndarray:
+    dates = pairs.values("dob")
+    codes, rows = _null_or_exact("dob", dates, "dob")
+    codes[rows.to_numpy()] = _evaluate(_take(dates, rows).with_columns(_dob_parts()), _dob_levels())
+    return codes
 
 
 def _address_levels() -> pl.Expr:
@@ -210,32 +371,78 @@ def _address_levels() -> pl.Expr:
     )
 
 
-def _employer_tf(wide: pl.DataFrame) -> pl.Series:
-    """Per pair, the registry share of the record's employer when it is one on file for the person
-    (null when it is not, or either side has none)."""
-    listed = wide.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
-        pl.col("employer_fein_r").alias("fein"),
-        pl.col("employer_feins_c").alias("feins"),
-        pl.col("employer_tfs_c").alias("tfs"),
-    ).filter(pl.col("fein").is_not_null() & (pl.col("feins").list.len() > 0))
+def _address_codes(pairs: _Pairs) -> np.ndarray:
+    """Address levels; the street similarity only matters (and is computed only) for different streets
+    in the same ZIP."""
+    places = pairs.values("street", "zip5", "city", "state")
+    rows = (
+        ((places["zip5_r"] == places["zip5_c"]) & (places["street_r"] != places["street_c"]))
+        .fill_null(False)
+        .arg_true()
+    )
+    similar = _similarity(places["street_r"].gather(rows), places["street_c"].gather(rows), edits=False)
+    street_jw = pl.repeat(None, places.height, dtype=pl.Float32, eager=True).scatter(rows, similar["jw"])
+    return _evaluate(places.with_columns(_street_jw=street_jw), _address_levels())
+
+
+def _employer(pairs: _Pairs) -> tuple[np.ndarray, pl.Series]:
+    """Employer levels, and per pair the registry share of the record's employer when it is one on
+    file for the person (`employer_tf`; null when it is not, or either side has none)."""
+    codes = np.zeros(pairs.height, dtype=np.uint8)
+    employer_tf = pl.repeat(None, pairs.height, dtype=pl.Float64, eager=True).alias("employer_tf")
+    if "employer_feins" not in pairs.registry.columns:  # a registry prepared without employers on file
+        return codes, employer_tf
+    fein = gather(pairs.records["employer_fein"], pairs.rec_rows)
+    on_file = gather(pairs.registry["employer_feins"].list.len(), pairs.reg_rows) > 0
+    rows = (fein.is_not_null() & on_file).fill_null(False).arg_true()
+    codes[rows.to_numpy()] = level_code("employer", "else")
     known = (
-        listed.explode("feins", "tfs")
-        .filter(pl.col("feins") == pl.col("fein"))
-        .group_by("_row")
-        .agg(pl.col("tfs").min().alias("employer_tf"))
+        pairs.subset(rows)
+        .values(candidate=("employer_feins",))
+        .with_columns(fein=fein.gather(rows), _row=rows)
+        .filter(pl.col("employer_feins_c").list.contains(pl.col("fein")))
     )
-    rows = pl.DataFrame({"_row": pl.int_range(wide.height, dtype=pl.UInt32, eager=True)})
-    return rows.join(known, on="_row", how="left", maintain_order="left")["employer_tf"]
+    if known.height:
+        tfs = gather(pairs.registry["employer_tfs"], pairs.reg_rows.gather(known["_row"]))
+        employer_tf.scatter(known["_row"], _share_of_fein(known.with_columns(employer_tfs_c=tfs)))
+        codes[known["_row"].to_numpy()] = level_code("employer", "known")
+    return codes, employer_tf
 
 
-def _employer_levels() -> pl.Expr:
-    on_file = pl.col("employer_feins_c").list.len() > 0
-    return _levels(
-        "employer",
-        [("known", pl.col("employer_tf").is_not_null())],
-        pl.col("employer_fein_r").is_null() | ~on_file.fill_null(False),
+def _share_of_fein(known: pl.DataFrame) -> np.ndarray:
+    """Per row (`fein`, the lists `employer_feins_c`/`employer_tfs_c` holding it): the smallest share
+    listed for that FEIN."""
+    lengths = known["employer_feins_c"].list.len().to_numpy().astype(np.int64)
+    flat = known.select("fein", "employer_feins_c", "employer_tfs_c").explode(
+        "employer_feins_c", "employer_tfs_c"
     )
+    same = (flat["employer_feins_c"] == flat["fein"]).to_numpy()
+    shares = np.where(same, flat["employer_tfs_c"].to_numpy(), np.inf)
+    return np.minimum.reduceat(shares, np.cumsum(lengths) - lengths)
+
+
+def _equal_codes(pairs: _Pairs, field: str) -> np.ndarray:
+    """Levels of a comparison whose values agree or disagree (`suffix`, `sex`)."""
+    codes, rows = _null_or_exact(field, pairs.values(field), field, agree="agree")
+    codes[rows.to_numpy()] = level_code(field, "disagree")
+    return codes
+
+
+def _middle_name_codes(names: pl.DataFrame) -> np.ndarray:
+    codes, rows = _null_or_exact("middle_name", names, "middle_name")
+    rest = _take(names.select("middle_name_r", "middle_name_c"), rows)
+    codes[rows.to_numpy()] = _evaluate(rest, _middle_name_levels())
+    return codes
+
+
+def _name_codes(pairs: _Pairs, profile: Profile) -> dict[str, np.ndarray]:
+    """First, middle and last name levels (each reads the others' names too: gathered once)."""
+    names = pairs.values("first_name", "middle_name", "last_name")
+    return {
+        "first_name": _first_name_codes(names),
+        "middle_name": _middle_name_codes(names),
+        "last_name": _last_name_codes(pairs, names, profile),
+    }
 
 
 def _name_disagreement() -> pl.Expr:
@@ -259,9 +466,22 @@ def _name_disagreement() -> pl.Expr:
     return pl.sum_horizontal(*cost, middle_differs.cast(pl.Int32), suffix_differs.cast(pl.Int32))
 
 
-def _equal_levels(comparison: str, field: str, agree: str) -> pl.Expr:
-    left, right = pl.col(f"{field}_r"), pl.col(f"{field}_c")
-    return _levels(comparison, [(agree, left == right)], left.is_null() | right.is_null())
+def _pair_rows(pairs: pl.DataFrame, records: pl.DataFrame) -> tuple[pl.Series | None, pl.Series]:
+    """Per compared row, the pair it belongs to (None: one row per pair) and its record-features row:
+    one per reading (`variant`) of the record's name."""
+    rec_ids = records["rec_id"]
+    if np.array_equal(rec_ids.to_numpy(), np.arange(records.height)):  # one row per record
+        return None, pairs["rec_id"]
+    if not rec_ids.is_sorted():
+        raise ValueError("record features must be sorted by rec_id (as record_features returns them)")
+    ids, wanted = rec_ids.to_numpy(), pairs["rec_id"].to_numpy()
+    first, last = np.searchsorted(ids, wanted, "left"), np.searchsorted(ids, wanted, "right")
+    if not (last > first).all():
+        raise ValueError("pairs name a rec_id that the record features do not hold")
+    counts = last - first
+    pair_of_row = np.repeat(np.arange(pairs.height), counts)
+    within = np.arange(pair_of_row.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return pl.Series(pair_of_row, dtype=pl.UInt32), pl.Series(first[pair_of_row] + within, dtype=pl.UInt32)
 
 
 def comparison_codes(
@@ -269,48 +489,44 @@ def comparison_codes(
 ) -> pl.DataFrame:
     """Pairs (`rec_id`, `identity_id`, …) -> the same rows with a `<comparison>_code` per comparison.
 
-    `records` are record features, `registry` the prepared registry; `first_tf`, `last_tf` and
-    `employer_tf` ride along for the term-frequency weights. Comparisons outside the profile are null.
-    Where a record has several name readings (`variant`), each pair keeps the reading whose name
-    agrees best with the candidate.
+    `records` are record features (sorted by `rec_id`, as `record_features` returns them), `registry`
+    the prepared registry (`identity_id` is the row position); `first_tf`, `last_tf` and `employer_tf`
+    ride along for the term-frequency weights. Comparisons outside the profile are null. Where a record
+    has several name readings (`variant`), each pair keeps the reading whose name agrees best with the
+    candidate.
     """
-    rec = records.select(pl.all().name.suffix("_r")).rename({"rec_id_r": "rec_id", "variant_r": "variant"})
-    # The candidates' identities only: renaming and joining the whole registry per chunk costs seconds.
-    registry = registry.join(pairs.select("identity_id").unique(), on="identity_id", how="semi")
-    if "employer_feins" not in registry.columns:  # a registry prepared without employers on file
-        registry = registry.with_columns(
-            employer_feins=pl.lit(None, dtype=pl.List(pl.String)),
-            employer_tfs=pl.lit(None, dtype=pl.List(pl.Float64)),
-        )
-    reg = registry.select(pl.all().name.suffix("_c")).rename(
-        {"identity_id_c": "identity_id", "first_tf_c": "first_tf", "last_tf_c": "last_tf"}
-    )
-    wide = pairs.join(rec, on="rec_id", how="left", maintain_order="left").join(
-        reg, on="identity_id", how="left", maintain_order="left"
-    )
-    similarities = [
-        _similarity(wide, f"{field}_r", f"{field}_c").select(pl.all().name.prefix(f"_{field}_"))
-        for field in ("first_name", "last_name", "street")
-    ]
-    wide = pl.concat([wide, *similarities], how="horizontal").with_columns(
-        _first_nick=_nickname_flag(wide), employer_tf=_employer_tf(wide)
-    )
-    builders: dict[str, pl.Expr] = {
-        "ssn": _ssn_levels(profile),
-        "first_name": _first_name_levels(),
-        "middle_name": _middle_name_levels(),
-        "last_name": _last_name_levels(profile),
-        "suffix": _equal_levels("suffix", "suffix", "agree"),
-        "dob": _dob_levels(),
-        "address": _address_levels(),
-        "sex": _equal_levels("sex", "sex", "agree"),
-        "employer": _employer_levels(),
+    check_row_positions(registry["identity_id"], "registry identity_id")
+    pair_of_row, rec_rows = _pair_rows(pairs, records)
+    identities = pairs["identity_id"] if pair_of_row is None else pairs["identity_id"].gather(pair_of_row)
+    compared = _Pairs(records, registry, rec_rows, identities)
+    employer_codes, employer_tf = _employer(compared)
+    others: dict[str, Callable[[], np.ndarray]] = {
+        "ssn": lambda: _ssn_codes(compared, profile),
+        "suffix": lambda: _equal_codes(compared, "suffix"),
+        "dob": lambda: _dob_codes(compared),
+        "address": lambda: _address_codes(compared),
+        "sex": lambda: _equal_codes(compared, "sex"),
+    }
+    computed = {
+        **_name_codes(compared, profile),
+        **{name: build() for name, build in others.items() if name in profile.comparisons},
+        "employer": employer_codes,
     }
     codes = [
-        expr if name in profile.comparisons else pl.lit(0, dtype=pl.UInt8).alias(f"{name}_code")
-        for name, expr in builders.items()
+        pl.Series(
+            f"{name}_code",
+            computed[name] if name in profile.comparisons else np.zeros(compared.height, np.uint8),
+            dtype=pl.UInt8,
+        )
+        for name in LEVELS
     ]
-    out = wide.select(*pairs.columns, "variant", *codes, "first_tf", "last_tf", "employer_tf")
+    out = (pairs if pair_of_row is None else _take(pairs, pair_of_row)).with_columns(
+        gather(records["variant"], rec_rows).alias("variant"),
+        *codes,
+        gather(registry["first_tf"], identities).alias("first_tf"),
+        gather(registry["last_tf"], identities).alias("last_tf"),
+        employer_tf,
+    )
     if out.height > pairs.height:  # several readings of some records' names: keep the best per pair
         out = (
             out.with_columns(_cost=_name_disagreement())

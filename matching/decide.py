@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 
-from matching.compare import level_code
+from matching.compare import check_row_positions, gather, level_code
 from matching.model import Thresholds
 from matching.profiles import Profile
 
@@ -66,27 +67,63 @@ def best_candidates(
     """One row per record: its best-scoring person (best identity of that person) and the runner-up.
 
     Adds `person_id`, `runner_up_person_id`, `runner_up_weight`, and `blocked_by` (`|`-joined
-    never-auto rule names for this profile, empty when none applies).
+    never-auto rule names for this profile, empty when none applies). The best candidate is the pair
+    of highest weight (ties: the lowest `identity_id`); the runner-up the best pair of another person.
+    `registry` is the prepared registry (`identity_id` is the row position); rows come out by `rec_id`.
     """
-    people = registry.select("identity_id", "person_id", "person_key")
-    per_person = (
-        scored.join(people, on="identity_id", how="left")
-        .sort("rec_id", "match_weight", "identity_id", descending=[False, True, False])
-        .unique(subset=["rec_id", "person_key"], keep="first", maintain_order=True)
+    check_row_positions(registry["identity_id"], "registry identity_id")
+    if not scored["rec_id"].is_sorted():
+        scored = scored.sort("rec_id", maintain_order=True)
+    identity = scored["identity_id"]
+    per_record = _PerRecord(
+        scored["rec_id"].to_numpy(), scored["match_weight"].to_numpy(), identity.to_numpy()
     )
-    ranked = per_person.with_columns(_rank=pl.int_range(pl.len()).over("rec_id"))
-    runner_up = ranked.filter(pl.col("_rank") == 1).select(
-        "rec_id", runner_up_person_id="person_id", runner_up_weight="match_weight"
-    )
+    best_rows = per_record.leaders(np.ones(scored.height, dtype=bool))
+    person = gather(registry["person_key"], identity).to_numpy()
+    runner_up_rows = per_record.leaders(person != per_record.per_row(person[best_rows]))
+    runner_up = pl.Series(np.maximum(runner_up_rows, 0), dtype=pl.UInt32)
+    no_runner_up = np.flatnonzero(runner_up_rows < 0)
+    best = scored[best_rows]
     blockers = auto_blockers(profile)
-    best = ranked.filter(pl.col("_rank") == 0).drop("_rank", "person_key")
-    return best.join(runner_up, on="rec_id", how="left").with_columns(
+    return best.with_columns(
+        gather(registry["person_id"], best["identity_id"]).alias("person_id"),
+        runner_up_person_id=gather(registry["person_id"], identity.gather(runner_up)).scatter(
+            no_runner_up, None
+        ),
+        runner_up_weight=scored["match_weight"].gather(runner_up).scatter(no_runner_up, None),
         blocked_by=pl.concat_str(
             [pl.when(expr).then(pl.lit(name)) for name, expr in blockers.items()],
             separator="|",
             ignore_nulls=True,
-        )
+        ),
     )
+
+
+class _PerRecord:
+    """Scored pairs grouped by record (rows sorted by `rec_id`; weights finite): per-record leaders in
+    a few vectorised passes instead of sorting every pair."""
+
+    def __init__(self, rec_id: np.ndarray, weight: np.ndarray, identity: np.ndarray) -> None:
+        self.starts = np.flatnonzero(np.r_[rec_id.size > 0, rec_id[1:] != rec_id[:-1]])
+        self.sizes = np.diff(np.r_[self.starts, rec_id.size])
+        self.weight, self.identity = weight, identity.astype(np.int64)
+
+    def per_row(self, per_record: np.ndarray) -> np.ndarray:
+        return np.repeat(per_record, self.sizes)
+
+    def leaders(self, eligible: np.ndarray) -> np.ndarray:
+        """Per record, the row of the highest weight among `eligible` rows, ties to the lowest
+        identity_id (-1 where no row is eligible)."""
+        top = self.per_row(np.maximum.reduceat(np.where(eligible, self.weight, -np.inf), self.starts))
+        at_top = eligible & (self.weight == top)
+        lowest = np.minimum.reduceat(np.where(at_top, self.identity, _NO_IDENTITY), self.starts)
+        leader = np.full(self.starts.size, -1, dtype=np.int64)
+        rows = np.flatnonzero(at_top & (self.identity == self.per_row(lowest)))
+        leader[np.searchsorted(self.starts, rows, side="right") - 1] = rows
+        return leader
+
+
+_NO_IDENTITY = np.iinfo(np.int64).max
 
 
 def decide(best: pl.DataFrame, thresholds: Thresholds) -> pl.DataFrame:

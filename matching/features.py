@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jellyfish
 import polars as pl
 
@@ -23,18 +25,8 @@ PERSON_FIELDS = ("ssn", "first_name", "middle_name", "last_name", "suffix", "dob
 
 
 def _nysiis(values: pl.Series) -> pl.Series:
-    """NYSIIS codes for a batch of (unique) surnames."""
+    """NYSIIS codes for a batch of surnames."""
     return pl.Series([jellyfish.nysiis(v) if v else None for v in values.to_list()], dtype=pl.String)
-
-
-def _with_phonetic(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add `last_phonetic`, computing NYSIIS once per distinct surname."""
-    codes = frame.select(pl.col("last_name").unique().drop_nulls()).with_columns(
-        code=pl.col("last_name").map_batches(_nysiis, return_dtype=pl.String)
-    )
-    return frame.with_columns(
-        last_phonetic=pl.col("last_name").replace_strict(codes["last_name"], codes["code"], default=None)
-    )
 
 
 def _text(frame: pl.DataFrame, name: str, width: int | None = None) -> pl.Expr:
@@ -55,47 +47,87 @@ def _date(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Date)
 
 
-def _per_distinct(frame: pl.DataFrame, raw: pl.Expr, outputs: list[pl.Expr]) -> pl.DataFrame:
-    """`outputs` (expressions over column `raw`) computed once per distinct value, one row per frame row."""
-    values = frame.select(raw.alias("raw"))
-    lookup = values.unique().drop_nulls().with_columns(outputs)
-    return values.join(lookup, on="raw", how="left", maintain_order="left").drop("raw")
+def _per_distinct(
+    frame: pl.DataFrame, raw: pl.Expr, lookup: Callable[[pl.DataFrame], pl.DataFrame]
+) -> pl.DataFrame:
+    """Columns made from `raw` once per distinct value, then one row per frame row.
+
+    `lookup` gets the distinct non-null values (column `raw`) and returns them (in any order) with the
+    columns made from them."""
+    values = _column(frame, raw)
+    table = lookup(values.unique().drop_nulls())
+    return values.join(table, on="raw", how="left", maintain_order="left").drop("raw")
+
+
+def _column(frame: pl.DataFrame, raw: pl.Expr) -> pl.DataFrame:
+    """`raw` as the column `raw`, one row per frame row (a literal too)."""
+    return frame.with_columns(raw.alias("raw")).select("raw")
+
+
+def _with_name_fields(distinct: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat([distinct, normalise.name_fields(distinct, "raw")], how="horizontal")
+
+
+def _with_surname_fields(distinct: pl.DataFrame) -> pl.DataFrame:
+    """`name_fields` of raw surnames plus `last_phonetic`, the NYSIIS code of the normalised surname."""
+    return _with_name_fields(distinct).with_columns(
+        last_phonetic=pl.col("whole").map_batches(_nysiis, return_dtype=pl.String)
+    )
+
+
+def _normalised(values: pl.DataFrame, name: str, normaliser: Callable[..., pl.Expr]) -> pl.Series:
+    """`normaliser` of the column `raw`, row for row; only non-ASCII values go through accent folding."""
+    raw = pl.col("raw")
+    out = values.lazy().select(normaliser(raw, ascii_only=True).alias(name)).collect().to_series()
+    folded = values.with_row_index("_row").filter(raw.str.len_bytes() != raw.str.len_chars())
+    if folded.height:
+        out = out.scatter(folded["_row"], folded.lazy().select(normaliser(raw)).collect().to_series())
+    return out
+
+
+def _with_normalised(name: str, normaliser: Callable[..., pl.Expr]) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """A `_per_distinct` lookup adding `name` = `normaliser(raw)`."""
+    return lambda distinct: distinct.with_columns(_normalised(distinct, name, normaliser))
 
 
 def normalise_person(frame: pl.DataFrame) -> pl.DataFrame:
     """The normalised feature columns of a frame with raw person columns (canonical or registry).
 
-    Text fields are normalised once per distinct value (names repeat a lot), then joined back.
+    Names, cities, states and sex are normalised once per distinct value (they repeat a lot), then
+    joined back.
     """
-    first, middle, last = (
-        _per_distinct(frame, _text(frame, f), normalise.name_fields(pl.col("raw")))
-        for f in ("first_name", "middle_name", "last_name")
-    )
+    first = _per_distinct(frame, _text(frame, "first_name"), _with_name_fields)
+    middle = _per_distinct(frame, _text(frame, "middle_name"), _with_name_fields)
+    last = _per_distinct(frame, _text(frame, "last_name"), _with_surname_fields)
     places = pl.concat(
         [
-            _per_distinct(
-                frame, _text(frame, "address_line1"), [normalise.street(pl.col("raw")).alias("street")]
-            ),
-            _per_distinct(frame, _text(frame, "city"), [normalise.place(pl.col("raw")).alias("city")]),
+            # addresses rarely repeat: normalised row for row
+            _normalised(_column(frame, _text(frame, "address_line1")), "street", normalise.street).to_frame(),
+            _per_distinct(frame, _text(frame, "city"), _with_normalised("city", normalise.place)),
+            _per_distinct(frame, _text(frame, "state"), _with_normalised("state", normalise.place)),
+            _per_distinct(frame, _text(frame, "sex"), _with_normalised("sex", normalise.sex)),
         ],
         how="horizontal",
     )
-    ssn = normalise.ssn(_text(frame, "ssn", 9))
+    ssn = pl.col("ssn")
     out = pl.concat(
         [
-            frame.select(
-                ssn.alias("ssn"),
-                ssn.cast(pl.Int64).alias("ssn_num"),
-                normalise.ssn_last4(ssn, _text(frame, "ssn_last4", 4)).alias("ssn_last4"),
+            frame.lazy()
+            .with_columns(  # not select: all-literal columns still get one row per frame row
+                normalise.ssn(_text(frame, "ssn", 9)).alias("_ssn"),
+                _text(frame, "ssn_last4", 4).alias("_last4_field"),
                 _text(frame, "suffix").alias("_suffix_field"),
-                normalise.dob(_date(frame, "dob")).alias("dob"),
-                normalise.sex(_text(frame, "sex")).alias("sex"),
+                normalise.dob(_date(frame, "dob")).alias("_dob"),
                 normalise.zip5(_text(frame, "zip", 5)).alias("zip5"),
-                normalise.place(_text(frame, "state")).alias("state"),
-            ),
+            )
+            .select("_last4_field", "_suffix_field", "zip5", ssn=pl.col("_ssn"), dob=pl.col("_dob"))
+            .with_columns(
+                ssn_num=ssn.cast(pl.Int64), ssn_last4=normalise.ssn_last4(ssn, pl.col("_last4_field"))
+            )
+            .collect(),
             first.select(first_name="whole", _first_suffix="tail_suffix"),
             middle.select(middle_name="whole"),
-            last.select(last_name="whole", last_parts="parts", _last_suffix="tail_suffix"),
+            last.select("last_phonetic", last_name="whole", last_parts="parts", _last_suffix="tail_suffix"),
             places,
         ],
         how="horizontal",
@@ -104,7 +136,7 @@ def normalise_person(frame: pl.DataFrame) -> pl.DataFrame:
         first_initial=pl.col("first_name").str.slice(0, 1),
         birth_year=pl.col("dob").dt.year().cast(pl.Int32),
     )
-    return _with_phonetic(out).select(FEATURES)
+    return out.select(FEATURES)
 
 
 def _name_readings(raw: pl.DataFrame, profile: Profile) -> list[pl.DataFrame]:
@@ -179,10 +211,28 @@ def _known_employers(known_employer: pl.DataFrame | None, n_persons: int) -> pl.
             normalise.fein(_text(known_employer, "fein", 9)).alias("fein"),
         )
         .drop_nulls()
-        .unique()
+        .unique(maintain_order=True)
         .with_columns(tf=pl.len().over("fein") / n_persons)
     )
-    return feins.group_by("person_id").agg(employer_feins="fein", employer_tfs="tf").cast(schema)
+    return (
+        feins.group_by("person_id", maintain_order=True)
+        .agg(employer_feins="fein", employer_tfs="tf")
+        .cast(schema)
+    )
+
+
+def _distinct_identities(identities: pl.DataFrame) -> pl.DataFrame:
+    """The first of identities that agree on the person and every feature but `last_parts`.
+
+    Only a person's own identities can repeat one another (`person_id` is part of the key), so only
+    the rows of persons with several identities are compared (found by a hash of `person_id`: a
+    collision only adds rows to compare).
+    """
+    key = ["person_id", *[f for f in FEATURES if f != "last_parts"]]
+    several = pl.col("person_id").hash().is_duplicated()
+    rows = identities.with_row_index("_row").with_columns(_several=several)
+    kept = rows.filter("_several").unique(subset=key, keep="first", maintain_order=True)["_row"]
+    return rows.filter(~pl.col("_several") | pl.col("_row").is_in(kept.implode())).drop("_row", "_several")
 
 
 def prepare_registry(
@@ -225,8 +275,8 @@ def prepare_registry(
         identities.append(aliased.select(base.columns[:-1]).with_columns(identity_kind=pl.lit("alias")))
     raw = pl.concat(identities, how="vertical_relaxed")
     feats = normalise_person(raw)
-    prepared = pl.concat([raw.select("person_id", "identity_kind"), feats], how="horizontal").unique(
-        subset=["person_id", *[f for f in FEATURES if f != "last_parts"]], keep="first", maintain_order=True
+    prepared = _distinct_identities(
+        pl.concat([raw.select("person_id", "identity_kind"), feats], how="horizontal")
     )
     n_persons = max(prepared["person_id"].n_unique(), 1)
     employers = _known_employers(known_employer, n_persons)
@@ -234,8 +284,10 @@ def prepare_registry(
         prepared.with_columns(
             identity_id=pl.int_range(pl.len(), dtype=pl.UInt32),
             person_key=pl.col("person_id").rank("dense").cast(pl.UInt32),
-            last_tf=(pl.col("person_id").n_unique().over("last_name") / n_persons).fill_null(0.0),
-            first_tf=(pl.col("person_id").n_unique().over("first_name") / n_persons).fill_null(0.0),
+        )
+        .with_columns(  # person_key stands for person_id one to one, and is cheaper to count
+            last_tf=(pl.col("person_key").n_unique().over("last_name") / n_persons).fill_null(0.0),
+            first_tf=(pl.col("person_key").n_unique().over("first_name") / n_persons).fill_null(0.0),
         )
         .join(employers, on="person_id", how="left", maintain_order="left")
         .select("identity_id", "person_id", "person_key", "identity_kind", *FEATURES, *REGISTRY_EXTRAS)

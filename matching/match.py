@@ -6,7 +6,7 @@ import polars as pl
 import structlog
 
 from matching.block import candidate_pairs
-from matching.compare import LEVELS, comparison_codes
+from matching.compare import LEVELS, comparison_codes, gather
 from matching.decide import best_candidates, calibrate_thresholds, decide
 from matching.explain import explain
 from matching.features import record_features
@@ -60,10 +60,13 @@ def match_records(
     scored = score_candidates(features, prepared_registry, model, chosen)
     decided = decide(best_candidates(scored, prepared_registry, chosen), model.thresholds_for(chosen.name))
     explained = explain(decided, features, prepared_registry)
-    provenance = records.select(
-        [pl.col(c) if c in records.columns else pl.lit(None, dtype=pl.String).alias(c) for c in PROVENANCE]
-    ).with_columns(rec_id=pl.int_range(pl.len(), dtype=pl.UInt32))
-    out = explained.join(provenance, on="rec_id", how="left").sort("rec_id")
+    # One row per matched record, by rec_id (best_candidates' order); rec_id is the records' row.
+    out = explained.with_columns(
+        gather(records[c], explained["rec_id"]).alias(c)
+        if c in records.columns
+        else pl.lit(None, dtype=pl.String).alias(c)
+        for c in PROVENANCE
+    )
     log.info(
         "matched",
         profile=chosen.name,

@@ -49,8 +49,13 @@ DUMMY_SSNS = (
 MIN_DOB_YEAR = 1900
 
 
-def ascii_upper(expr: pl.Expr) -> pl.Expr:
-    """Upper case with accents folded to ASCII (JOSÉ -> JOSE); other non-ASCII characters dropped."""
+def ascii_upper(expr: pl.Expr, *, ascii_only: bool = False) -> pl.Expr:
+    """Upper case with accents folded to ASCII (JOSÉ -> JOSE); other non-ASCII characters dropped.
+
+    `ascii_only`: every value is known to be ASCII already, so there is nothing to fold or drop.
+    """
+    if ascii_only:
+        return expr.str.to_uppercase()
     return expr.str.normalize("NFKD").str.replace_all(r"[^\x00-\x7f]", "").str.to_uppercase()
 
 
@@ -68,10 +73,10 @@ def _suffix_of(tokens: pl.Expr) -> pl.Expr:
     )
 
 
-def _without_suffix(tokens: pl.Expr) -> pl.Expr:
-    has_suffix = _suffix_of(tokens).is_not_null()
+def _without_suffix(tokens: pl.Expr, tail_suffix: pl.Expr) -> pl.Expr:
+    """The tokens without the trailing generation suffix (`tail_suffix`, see `_suffix_of`) and digits."""
     return (
-        pl.when(has_suffix)
+        pl.when(tail_suffix.is_not_null())
         .then(tokens.list.slice(0, tokens.list.len() - 1))
         .otherwise(tokens)
         .list.eval(pl.element().str.replace_all(r"[0-9]", ""))
@@ -90,36 +95,54 @@ def suffix(expr: pl.Expr) -> pl.Expr:
     return cleaned.replace_strict(SUFFIXES, default=None, return_dtype=pl.String)
 
 
-def name_fields(raw: pl.Expr) -> list[pl.Expr]:
-    """One raw name field as `whole` (letters only: SMITH-JONES -> SMITHJONES, DE LA CRUZ -> DELACRUZ),
-    `parts` (the pieces of a hyphenated or compound name: SMITH, JONES; CRUZ) and `tail_suffix` (a
-    generation suffix written at its end: SMITH JR -> JR)."""
-    tokens = _tokens(raw)
-    clean = _without_suffix(tokens)
+def name_fields(frame: pl.DataFrame, raw: str) -> pl.DataFrame:
+    """The raw name column `raw` as `whole` (letters only: SMITH-JONES -> SMITHJONES, DE LA CRUZ ->
+    DELACRUZ), `parts` (the pieces of a hyphenated or compound name: SMITH, JONES; CRUZ) and
+    `tail_suffix` (a generation suffix written at its end: SMITH JR -> JR), one row per row of `frame`.
+
+    Built in stages, so each name's token list is made once."""
+    tokens, clean = pl.col("_tokens"), pl.col("_clean")
     parts = clean.list.eval(
         pl.element().filter((pl.element().str.len_chars() > 1) & ~pl.element().is_in(PARTICLES))
     )
-    return [
-        _joined(clean).alias("whole"),
-        pl.when(clean.list.len() > 1)
-        .then(parts)
-        .otherwise(pl.lit([], dtype=pl.List(pl.String)))
-        .alias("parts"),
-        _suffix_of(tokens).alias("tail_suffix"),
-    ]
+    return (
+        frame.lazy()
+        .select(_tokens(pl.col(raw)).alias("_tokens"))
+        .with_columns(_suffix_of(tokens).alias("tail_suffix"))
+        .with_columns(_without_suffix(tokens, pl.col("tail_suffix")).alias("_clean"))
+        .select(
+            _joined(clean).alias("whole"),
+            pl.when(clean.list.len() > 1)
+            .then(parts)
+            .otherwise(pl.lit([], dtype=pl.List(pl.String)))
+            .alias("parts"),
+            "tail_suffix",
+        )
+        .collect()
+    )
 
 
-def names(first: pl.Expr, middle: pl.Expr, last: pl.Expr, suffix_field: pl.Expr) -> list[pl.Expr]:
-    """Normalised `first_name`, `middle_name`, `last_name`, `last_parts`, `suffix` from the raw fields
-    (see `name_fields`); a suffix written into the last or first name moves to `suffix`."""
-    f, m, last_f = name_fields(first), name_fields(middle), name_fields(last)
-    return [
-        f[0].alias("first_name"),
-        m[0].alias("middle_name"),
-        last_f[0].alias("last_name"),
-        last_f[1].alias("last_parts"),
-        combine_suffix(suffix_field, last_f[2], f[2]),
-    ]
+def names(frame: pl.DataFrame, first: str, middle: str, last: str, suffix_field: str) -> pl.DataFrame:
+    """Normalised `first_name`, `middle_name`, `last_name`, `last_parts`, `suffix` from the raw name
+    columns of `frame` (see `name_fields`); a suffix written into the last or first name moves to `suffix`."""
+    f, m, last_f = (name_fields(frame, column) for column in (first, middle, last))
+    return pl.DataFrame(
+        {
+            "first_name": f["whole"],
+            "middle_name": m["whole"],
+            "last_name": last_f["whole"],
+            "last_parts": last_f["parts"],
+            "_last_suffix": last_f["tail_suffix"],
+            "_first_suffix": f["tail_suffix"],
+            "_suffix_field": frame[suffix_field],
+        }
+    ).select(
+        "first_name",
+        "middle_name",
+        "last_name",
+        "last_parts",
+        combine_suffix(pl.col("_suffix_field"), pl.col("_last_suffix"), pl.col("_first_suffix")),
+    )
 
 
 def combine_suffix(suffix_field: pl.Expr, from_last: pl.Expr, from_first: pl.Expr) -> pl.Expr:
@@ -168,14 +191,15 @@ def ssn(expr: pl.Expr) -> pl.Expr:
     known dummies (123456789 …).
     """
     digits = expr.str.replace_all(r"[\s-]", "")
-    area, group, serial = digits.str.slice(0, 3), digits.str.slice(3, 2), digits.str.slice(5, 4)
+    number = digits.cast(pl.Int64, strict=False)  # area, group and serial as numbers: no string slices
+    area, group, serial = number // 1_000_000, number // 10_000 % 100, number % 10_000
     valid = (
         digits.str.contains(r"^[0-9]{9}$")
-        & (area != "000")
-        & (area != "666")
-        & (area.str.slice(0, 1) != "9")
-        & (group != "00")
-        & (serial != "0000")
+        & (area != 0)
+        & (area != 666)
+        & (area < 900)
+        & (group != 0)
+        & (serial != 0)
         & ~digits.is_in(DUMMY_SSNS)
     )
     return pl.when(valid).then(digits)
@@ -194,9 +218,13 @@ def dob(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.dt.year() >= MIN_DOB_YEAR).then(expr)
 
 
-def street(expr: pl.Expr) -> pl.Expr:
+def street(expr: pl.Expr, *, ascii_only: bool = False) -> pl.Expr:
     """Address line to USPS style: upper ASCII, punctuation out, suffixes/directionals abbreviated."""
-    padded = " " + ascii_upper(expr).str.replace_all(r"[^A-Z0-9]+", " ").str.strip_chars() + " "
+    padded = (
+        " "
+        + ascii_upper(expr, ascii_only=ascii_only).str.replace_all(r"[^A-Z0-9]+", " ").str.strip_chars()
+        + " "
+    )
     words = [f" {k} " for k in USPS]
     abbreviations = [f" {v} " for v in USPS.values()]
     # Whole-word replacement; twice, because adjacent words share the space between them.
@@ -212,15 +240,15 @@ def zip5(expr: pl.Expr) -> pl.Expr:
     return pl.when((digits.str.len_chars() == 5) & (digits != "00000")).then(digits)
 
 
-def place(expr: pl.Expr) -> pl.Expr:
+def place(expr: pl.Expr, *, ascii_only: bool = False) -> pl.Expr:
     """City or state: upper ASCII letters and single spaces."""
-    cleaned = ascii_upper(expr).str.replace_all(r"[^A-Z]+", " ").str.strip_chars()
+    cleaned = ascii_upper(expr, ascii_only=ascii_only).str.replace_all(r"[^A-Z]+", " ").str.strip_chars()
     return pl.when(cleaned != "").then(cleaned)
 
 
-def sex(expr: pl.Expr) -> pl.Expr:
+def sex(expr: pl.Expr, *, ascii_only: bool = False) -> pl.Expr:
     """M or F; anything else (X, U, blank) -> null."""
-    first = ascii_upper(expr).str.strip_chars().str.slice(0, 1)
+    first = ascii_upper(expr, ascii_only=ascii_only).str.strip_chars().str.slice(0, 1)
     return pl.when(first.is_in(["M", "F"])).then(first)
 
 

@@ -20,7 +20,7 @@ TF_FIELDS = {
 def _level_weight(model: Model, comparison: str) -> pl.Expr:
     weights = model.weights(comparison)
     code = pl.col(f"{comparison}_code")
-    expr = code.replace_strict(list(range(len(weights))), weights, return_dtype=pl.Float64)
+    expr = pl.lit(pl.Series(weights, dtype=pl.Float64)).gather(code)  # weights indexed by level code
     if comparison in TF_FIELDS:
         # Agreement on a rare name (a small employer) is stronger evidence than on SMITH (the biggest
         # employer in the state): u = the value's frequency in the registry.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
-from loaders.lines import iter_line_chunks
+from loaders import lines as lines_module
+from loaders.lines import byte_strings, iter_line_chunks
 
 
 def read_all(path: Path, *, chunk_lines: int, block_bytes: int, encoding: str = "ascii") -> pl.DataFrame:
@@ -42,3 +44,41 @@ def test_empty_and_blank_files_yield_nothing(tmp_path: Path) -> None:
     for content in (b"", b"\n", b"\r\n\n"):
         path.write_bytes(content)
         assert list(iter_line_chunks(path, chunk_lines=3, encoding="ascii")) == []
+
+
+@pytest.mark.parametrize("block_bytes", [1, 3, 64, 1 << 20])
+@pytest.mark.parametrize(
+    "content",
+    [b"H4 head\r\nabc\n\nd\xffe\x00f\r\na line of more than twelve bytes\r\nlast", b"abcd\n" * 9 + b"abcd"],
+)
+def test_line_bytes_say_where_each_line_is(tmp_path: Path, block_bytes: int, content: bytes) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(content)
+    for chunk in iter_line_chunks(path, chunk_lines=4, encoding="ascii", block_bytes=block_bytes):
+        lines, where = chunk.lines["line"].to_list(), chunk.bytes
+        for i, line in enumerate(lines):
+            data = where.buffers[where.buffer[i]]
+            assert bytes(data[where.start[i] : where.start[i] + len(line)]).decode() == line
+        heads = {
+            int(row): bytes(head).decode()
+            for rows, matrix in where.matrices((chunk.lines["n_bytes"] >= 3).to_numpy(), 3)
+            for row, head in zip(rows, matrix, strict=True)
+        }
+        assert heads == {i: line[:3] for i, line in enumerate(lines) if len(line) >= 3}
+
+
+def test_byte_strings_of_any_length_and_buffer_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [
+        b"  a lower-case value of 33 bytes ",
+        b"short       ",
+        b" " * 33,
+        b"exactly twelve bytes here..!!xyz",
+    ]
+    block = np.frombuffer(b"".join(r.ljust(40, b"#") for r in rows), dtype=np.uint8).reshape(4, 40).copy()
+    values = block[:, 2:35]  # a column slice: long strings point into the block
+    lengths = np.array([31, 5, 0, 12])
+    valid = np.array([True, True, False, True])
+    expected = ["a lower-case value of 33 bytes ", "ort  ", None, "actly twelve"]
+    assert byte_strings("x", values, lengths, valid).to_list() == expected
+    monkeypatch.setattr(lines_module, "_MAX_OFFSET", 90)  # two rows per data buffer
+    assert byte_strings("x", values, lengths, valid).to_list() == expected

@@ -96,3 +96,29 @@ def test_any_line_end_mix_reads_the_same(ends: list[bytes], final: bool) -> None
     parsed = parse_lines([data], final=False)
     assert_reconciled(parsed)
     assert parsed.records.height == 2 and parsed.quarantine["reason"].to_list() == ["ssn_not_numeric"]
+
+
+RAGGED = st.text(alphabet=" abXY09-'.", max_size=45)
+TEXT_FIELDS = ("middle_name", "address_line1", "address_line2", "city", "state", "state_of_hire",
+               "employer_sein", "employer_name", "iwo_city")  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries({n: RAGGED.map(lambda v, n=n: v[: W4_FIELDS[n][1]]) for n in TEXT_FIELDS}),
+        min_size=1,
+        max_size=6,
+    ),
+    st.integers(min_value=1, max_value=3),
+)
+def test_text_fields_are_trimmed_upper_case_or_null(values: list[dict[str, str]], chunk_size: int) -> None:
+    """Spaces before, inside and after a value, any case, blank on some lines or all: the value is
+    trimmed and upper-cased, null when blank, however the file is chunked."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_lines(Path(tmp) / "nh.txt", new_hire_file([w4(**v) for v in values]))
+        parsed = parse_file("new_hire", path, received_date=RECEIVED, chunk_size=chunk_size)
+    assert parsed.records.height == len(values)
+    for row, given_values in zip(parsed.records.to_dicts(), values, strict=True):
+        for name in TEXT_FIELDS:
+            assert row[name] == (given_values[name].strip().upper() or None), name

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
+from matching import prepare_registry
 from matching.block import RULE_BIT, candidate_pairs, rule_names
 from matching.features import record_features
 from matching.profiles import get_profile
-from tests.matching.conftest import person, records
+from tests.matching.conftest import alias_frame, known_employer_frame, ncp_frame, person, records
 
 
 def _found(registry: pl.DataFrame, *rows: dict, profile: str = "new_hire", cap: int = 50) -> pl.DataFrame:
@@ -108,3 +110,43 @@ def test_wage_partial_names_need_a_silent_ssn(registry: pl.DataFrame) -> None:
     # A valid SSN that is not the person's (a stranger's own) with only surname + initial: no candidate.
     stranger = {"ssn": "555123456", "first_name": "W", "last_name": "OKAFOR"}
     assert _found(registry, stranger, profile="quarterly_wage").is_empty()
+
+
+def test_cap_ties_fall_to_the_lower_identity(registry: pl.DataFrame) -> None:
+    # P5's primary and alias identities share the SSN: one rule, one priority; the cap keeps the lower id.
+    chosen = get_profile("new_hire")
+    features = record_features(
+        records({"ssn": "634125897", "first_name": "ZED", "last_name": "NOBODY"}), chosen
+    )
+    pairs, stats = candidate_pairs(features, registry, chosen, cap=1)
+    p5 = registry.filter(pl.col("person_id") == "P5")["identity_id"]
+    assert p5.len() == 2
+    assert pairs["identity_id"].to_list() == [p5.min()]
+    assert (stats.pairs, stats.dropped_by_cap, stats.records_capped) == (1, 1, 1)
+    with pytest.raises(ValueError, match="at least 1"):
+        candidate_pairs(features, registry, chosen, cap=0)
+
+
+def test_a_registry_ssn_one_digit_from_the_records_is_near_too() -> None:
+    # P6's SSN is P1's with the last digit changed: a record with P1's SSN finds both.
+    p6 = (
+        ncp_frame()
+        .filter(pl.col("person_id") == "P1")
+        .with_columns(
+            person_id=pl.lit("P6"),
+            ssn=pl.lit("231456782"),
+            first_name=pl.lit("OTTO"),
+            last_name=pl.lit("BERG"),
+        )
+    )
+    registry = prepare_registry(pl.concat([ncp_frame(), p6]), alias_frame(), known_employer_frame())
+    found = _found(registry, {"ssn": "231456781", "first_name": "ZED", "last_name": "NOBODY"})
+    assert _rules_for(found, 0, "P1") == {"ssn_exact"}
+    assert _rules_for(found, 0, "P6") == {"ssn_near"}
+
+
+def test_no_records_no_pairs(registry: pl.DataFrame) -> None:
+    chosen = get_profile("quarterly_wage")
+    pairs, stats = candidate_pairs(record_features(records(person("P1")), chosen).head(0), registry, chosen)
+    assert pairs.is_empty() and pairs.columns == ["rec_id", "identity_id", "rule_mask"]
+    assert stats.pairs == stats.dropped_by_cap == 0

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
+from rapidfuzz.distance import OSA, JaroWinkler
 
-from tests.matching.conftest import person
+from matching.compare import _similarity, _ssn_typos, comparison_codes
+from matching.features import record_features
+from matching.profiles import get_profile
+from tests.matching.conftest import person, records
 from tests.matching.helpers import levels_against
 
 
@@ -153,3 +158,64 @@ def test_fidm_free_form_owner_name(registry: pl.DataFrame) -> None:
     record = person("P1", first_name=None, middle_name=None, last_name="OKAFOR WILLIAM J")
     levels = levels_against(record, "P1", registry, profile="fidm")
     assert (levels["first_name"], levels["last_name"], levels["middle_name"]) == ("exact", "exact", "initial")
+
+
+def _ssn_typos_by_digits(a: int, b: int) -> tuple[bool, bool]:
+    """The definition: the last nine digits differ in one place, or in two adjacent places swapped."""
+    da, db = [a // 10**k % 10 for k in range(9)], [b // 10**k % 10 for k in range(9)]
+    differ = [k for k in range(9) if da[k] != db[k]]
+    swapped = len(differ) == 2 and differ[1] == differ[0] + 1 and da[differ[0]] == db[differ[1]]
+    swapped = swapped and da[differ[1]] == db[differ[0]]
+    return len(differ) == 1, swapped
+
+
+def test_ssn_typos_agree_with_the_digit_definition() -> None:
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 10**9, 20_000)
+    position = 10 ** rng.integers(0, 9, a.size)
+    substituted = a - (a // position % 10) * position + rng.integers(0, 10, a.size) * position
+    low = 10 ** rng.integers(0, 8, a.size)
+    x, y = a // low % 10, a // (low * 10) % 10
+    transposed = a + (y - x) * low + (x - y) * low * 10
+    gaps = rng.choice([1, 9, 10, 81, 90, 900, 45_000, 7_200_000], a.size)
+    b = np.concatenate([substituted, transposed, rng.integers(0, 10**9, a.size), np.abs(a - gaps)])
+    a = np.concatenate([a, a, a, a, [10**9 + 5, 5]])
+    b = np.concatenate([b, [5, 10**9 + 5]])
+    keep = a != b
+    one, swap = _ssn_typos(a[keep], b[keep])
+    expected = [_ssn_typos_by_digits(int(x), int(y)) for x, y in zip(a[keep], b[keep], strict=True)]
+    assert one.tolist() == [e[0] for e in expected]
+    assert swap.tolist() == [e[1] for e in expected]
+    assert one.any() and swap.any()
+
+
+def test_pairs_keep_their_order_and_columns(registry: pl.DataFrame) -> None:
+    features = record_features(records(person("P1"), person("P2", first_name="ANN")), get_profile("new_hire"))
+    ids = registry["identity_id"]
+    pairs = pl.DataFrame(
+        {"rec_id": [1, 0, 1, 0], "identity_id": [ids[0], ids[1], ids[1], ids[0]], "rule_mask": [1, 2, 3, 4]},
+        schema={"rec_id": pl.UInt32, "identity_id": pl.UInt32, "rule_mask": pl.UInt16},
+    )
+    forward = comparison_codes(pairs, features, registry, get_profile("new_hire"))
+    backward = comparison_codes(pairs.reverse(), features, registry, get_profile("new_hire"))
+    assert forward.select(pairs.columns).equals(pairs)
+    assert forward.equals(backward.reverse())
+
+
+def test_registry_rows_are_found_by_position(registry: pl.DataFrame) -> None:
+    features = record_features(records(person("P1")), get_profile("new_hire"))
+    pairs = pl.DataFrame(
+        {"rec_id": [0], "identity_id": [1]}, schema={"rec_id": pl.UInt32, "identity_id": pl.UInt32}
+    )
+    with pytest.raises(ValueError, match="row position"):
+        comparison_codes(pairs, features, registry.reverse(), get_profile("new_hire"))
+
+
+def test_similarity_per_row_from_distinct_pairs() -> None:
+    left = pl.Series(["BILL", "WILLIAM", "BILL", "ANNA", "BILL"])
+    right = pl.Series(["WILLIAM", "WILLAIM", "WILLIAM", "ANNA", "WILL"])
+    similar = _similarity(left, right, nicknames=True)
+    for row, (a, b) in enumerate(zip(left, right, strict=True)):
+        assert similar["jw"][row] == pytest.approx(JaroWinkler.normalized_similarity(a, b), abs=1e-6)
+        assert similar["edits"][row] == OSA.distance(a, b)
+    assert similar["nick"].to_list() == [True, False, True, False, True]

@@ -8,6 +8,8 @@ import polars as pl
 import pytest
 
 from matching import Model, Thresholds, calibrate_thresholds, match_records
+from matching.compare import LEVELS
+from matching.decide import best_candidates
 from tests.matching.conftest import person, records
 
 
@@ -173,3 +175,39 @@ def test_calibrate_thresholds_reaches_target() -> None:
     # deviations) even one false positive among ~2500 does not fit a 0.1% budget
     assert 14.75 < thresholds.auto <= 14.76
     assert thresholds.review <= thresholds.auto
+
+
+def test_best_candidate_and_runner_up_per_record() -> None:
+    """Highest weight wins, ties to the lowest identity_id; the runner-up is another person's best."""
+    registry = pl.DataFrame(
+        {
+            "identity_id": range(6),
+            "person_id": ["A", "A", "B", "C", "C", "D"],
+            "person_key": [1, 1, 2, 3, 3, 4],
+        },
+        schema={"identity_id": pl.UInt32, "person_id": pl.String, "person_key": pl.UInt32},
+    )
+    pairs = [(2, 5, 1.0), (0, 1, 7.0), (0, 0, 7.0), (0, 2, 7.0), (0, 3, 9.0), (0, 4, 2.0), (1, 1, -3.0)]
+    scored = pl.DataFrame(
+        {
+            "rec_id": [p[0] for p in pairs],
+            "identity_id": [p[1] for p in pairs],
+            "match_weight": [p[2] for p in pairs],
+        },
+        schema={"rec_id": pl.UInt32, "identity_id": pl.UInt32, "match_weight": pl.Float64},
+    ).with_columns(pl.lit(0, dtype=pl.UInt8).alias(f"{c}_code") for c in LEVELS)
+    best = best_candidates(scored, registry)
+    assert best.select(
+        "rec_id", "identity_id", "person_id", "runner_up_person_id", "runner_up_weight"
+    ).rows() == [
+        (0, 3, "C", "A", 7.0),  # A's identities 0 and 1 tie with B's 2: the lowest identity_id speaks
+        (1, 1, "A", None, None),
+        (2, 5, "D", None, None),
+    ]
+    assert best.columns == [
+        *scored.columns,
+        "person_id",
+        "runner_up_person_id",
+        "runner_up_weight",
+        "blocked_by",
+    ]

@@ -26,7 +26,7 @@ def _names(
         },
         schema=dict.fromkeys("fmls", pl.String),
     )
-    return frame.select(normalise.names(pl.col("f"), pl.col("m"), pl.col("l"), pl.col("s")))
+    return normalise.names(frame, "f", "m", "l", "s")
 
 
 def test_names_examples() -> None:

@@ -1,7 +1,9 @@
 """`Database`: the only code in csmatch that talks SQL (SQLAlchemy 2 Core; SQLite and PostgreSQL alike).
 
 The SQL text lives in ``sql/`` (schema, migrations, named queries); values are always bound parameters.
-Bulk paths: PostgreSQL ``COPY`` (psycopg), SQLite ``executemany`` in large batches inside one transaction.
+Bulk paths: PostgreSQL ``COPY`` (psycopg), SQLite ``executemany`` of multi-row ``INSERT``s, inside one
+transaction; a registry load rebuilds the registry's secondary indexes after its inserts, and queueing goes
+through a temporary table (one ``INSERT … SELECT`` per item kind).
 Timestamps are naive UTC. On SQLite every write transaction is ``BEGIN IMMEDIATE``, which serialises writers
 (a claim can never interleave with another claim); on PostgreSQL claims use ``FOR UPDATE SKIP LOCKED``.
 """
@@ -12,12 +14,14 @@ import io
 import json
 import os
 import secrets
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,13 @@ from worklists import ITEM_SCHEMA
 log = get_logger(__name__)
 
 BATCH_ROWS = 100_000
+# SQLite: rows converted to Python values at a time (small enough for the allocator to reuse its memory),
+# rows per multi-row INSERT (bounded by the 999 parameters older SQLite builds allow), and the page cache
+# (KiB) and temp store of `_bulk_write` (queueing a million work items: 2x faster than the 2 MiB default).
+SQLITE_BATCH_ROWS = 16_384
+SQLITE_ROWS_PER_INSERT = 64
+SQLITE_MAX_PARAMETERS = 999
+SQLITE_BULK_PRAGMAS = {"cache_size": -262_144, "temp_store": 2}
 
 # Registry extract tables and their frame types: `loaders.registry.REGISTRY_SCHEMAS`.
 REGISTRY_TABLES = tuple(REGISTRY_SCHEMAS)
@@ -82,6 +93,16 @@ DISPOSITIONS = ("confirmed", "wrong-person", "already-known", "not-actionable", 
 MATCH_CONFIRMING = ("confirmed", "already-known", "not-actionable")  # the specialist judged the match right
 ITEM_STATUSES = ("open", "claimed", "resolved")
 _BOOLEAN_COLUMNS = {"family_violence", "is_current"}
+
+
+def _null(_: None) -> None:
+    return None
+
+
+# pysqlite binds a None only after an adapter lookup that raises and clears an AttributeError (2.5x the cost
+# of binding a str; a registry load binds ~10M of them); with an adapter registered it is a dict hit. The
+# adapter returns None itself, so what is stored (NULL) is the same for every sqlite3 user in the process.
+sqlite3.register_adapter(type(None), _null)
 
 
 class RegistryLoadError(RuntimeError):
@@ -211,6 +232,28 @@ class Database:
             yield conn
 
     @contextmanager
+    def _bulk_write(self) -> Iterator[Connection]:
+        """A write transaction that adds many rows to indexed tables: on SQLite `SQLITE_BULK_PRAGMAS` for its
+        duration (random index inserts hit the page cache, not the WAL); on PostgreSQL sorts in memory."""
+        with self.engine.connect().execution_options(csmatch_write=True) as conn:
+            if self.dialect != "sqlite":
+                with conn.begin():
+                    self._run(conn, "bulk_write_settings")
+                    yield conn
+                return
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            before = {name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name in SQLITE_BULK_PRAGMAS}
+            for name, value in SQLITE_BULK_PRAGMAS.items():
+                raw.execute(f"PRAGMA {name} = {int(value)}")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                for name, value in before.items():
+                    raw.execute(f"PRAGMA {name} = {int(value)}")
+
+    @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn, conn.begin():
             yield conn
@@ -223,19 +266,6 @@ class Database:
         for statement in sql.query(name, self.dialect):
             result = conn.execute(sa.text(statement), params or {})
         return result
-
-    def _run_many(self, conn: Connection, name: str, rows: list[dict[str, Any]]) -> int:
-        """A named query executed once per row (executemany); the rows it changed.
-
-        SQLite takes the `:name` parameters natively, so the rows go straight to the driver (a third of
-        the CPU of SQLAlchemy's per-row bind processing, which matters at a million work items).
-        """
-        if self.dialect != "sqlite":
-            return int(self._run(conn, name, rows).rowcount)
-        changed = 0
-        for statement in sql.query(name, self.dialect):
-            changed = conn.exec_driver_sql(statement, rows).rowcount
-        return int(changed)
 
     def _rows(self, conn: Connection, name: str, params: Mapping[str, Any] = {}) -> list[dict[str, Any]]:
         return [self._typed(row._mapping) for row in self._run(conn, name, params)]
@@ -260,17 +290,23 @@ class Database:
         return pl.DataFrame(rows, schema=dict(schema)) if rows else pl.DataFrame(schema=dict(schema))
 
     def _bound(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Values the driver binds as-is: SQLite gets ISO text for dates and timestamps."""
+        """Values the driver binds as-is: SQLite gets ISO text for dates and timestamps, 0/1 for booleans
+        (what pysqlite stores for a bool, without its adapter lookup)."""
         if self.dialect != "sqlite":
             return frame
         temporal = [c for c, t in frame.schema.items() if t.is_temporal()]
-        return frame.with_columns(pl.col(temporal).cast(pl.String)) if temporal else frame
+        booleans = [c for c, t in frame.schema.items() if t == pl.Boolean()]
+        return frame.with_columns(pl.col(temporal).cast(pl.String), pl.col(booleans).cast(pl.Int64))
 
-    def _bulk_insert(self, conn: Connection, table: str, frame: pl.DataFrame) -> None:
-        """Append a frame (columns = table columns): COPY on PostgreSQL, batched executemany on SQLite."""
+    def _bulk_insert(
+        self, conn: Connection, table: str, frame: pl.DataFrame, constants: Mapping[str, Any] = {}
+    ) -> None:
+        """Append a frame (columns = table columns) plus constant columns: COPY on PostgreSQL, multi-row
+        INSERTs on SQLite (a constant is bound once per statement, not once per row)."""
         if frame.is_empty():
             return
         if self.dialect == "postgresql":
+            frame = frame.select(*(pl.lit(v).alias(c) for c, v in constants.items()), pl.all())
             statement = pgsql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
                 pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, frame.columns))
             )
@@ -278,10 +314,30 @@ class Database:
                 for batch in frame.iter_slices(BATCH_ROWS):
                     copy.write(batch.write_csv(include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.f"))
             return
-        insert = sa.insert(sa.table(table, *map(sa.column, frame.columns)))
-        statement_text = str(insert.compile(dialect=self.engine.dialect))
-        for batch in self._bound(frame).iter_slices(BATCH_ROWS):
-            conn.exec_driver_sql(statement_text, batch.rows())
+        fixed = tuple(constants.values())
+        per_statement = max(
+            1, min(SQLITE_ROWS_PER_INSERT, (SQLITE_MAX_PARAMETERS - len(fixed)) // frame.width)
+        )
+        names = [*constants, *frame.columns]
+        many = self._sqlite_insert(table, names, len(fixed), per_statement)
+        single = self._sqlite_insert(table, names, len(fixed), 1)
+        for batch in self._bound(frame).iter_slices(SQLITE_BATCH_ROWS):
+            # Zipped column lists: zip reuses its row tuple, so only one tuple per statement is allocated.
+            rows = zip(*(series.to_list() for series in batch.get_columns()), strict=True)
+            whole = batch.height // per_statement
+            if whole:
+                flat = (fixed + tuple(chain.from_iterable(islice(rows, per_statement))) for _ in range(whole))
+                conn.exec_driver_sql(many, list(flat))
+            if batch.height % per_statement:
+                conn.exec_driver_sql(single, [fixed + row for row in rows])
+
+    def _sqlite_insert(self, table: str, columns: list[str], n_fixed: int, n_rows: int) -> str:
+        """The INSERT of `columns` with n_rows VALUES groups; a group's first n_fixed placeholders are
+        `?1…?n`, the same parameters in every group."""
+        insert = sa.insert(sa.table(table, *map(sa.column, columns)))
+        head = str(insert.compile(dialect=self.engine.dialect)).rpartition(" VALUES ")[0]
+        placeholders = [f"?{i}" for i in range(1, n_fixed + 1)] + ["?"] * (len(columns) - n_fixed)
+        return head + " VALUES " + ", ".join(["(" + ", ".join(placeholders) + ")"] * n_rows)
 
     @contextmanager
     def _copy(self, conn: Connection, statement: pgsql.Composed) -> Iterator[psycopg.Copy]:
@@ -314,12 +370,16 @@ class Database:
     # --- schema ---------------------------------------------------------------------------------------
 
     def create_schema(self) -> list[int]:
-        """Create or upgrade the schema (idempotent); the versions applied now."""
+        """Create or upgrade the schema (idempotent); the versions applied now. A current schema costs one
+        read transaction (no write lock)."""
+        migrations = sql.migrations(self.dialect)
+        with self._read() as conn:
+            if self._applied_versions(conn) >= {m.version for m in migrations}:
+                return []
         applied: list[int] = []
         with self._write() as conn:
-            exists = self._run(conn, "schema_version_table_exists").scalar_one()
-            done = set(self._run(conn, "schema_versions").scalars()) if exists else set()
-            for migration in sql.migrations(self.dialect):
+            done = self._applied_versions(conn)
+            for migration in migrations:
                 if migration.version in done:
                     continue
                 for statement in migration.statements:
@@ -333,6 +393,11 @@ class Database:
         if applied:
             log.info("schema_migrated", versions=applied)
         return applied
+
+    def _applied_versions(self, conn: Connection) -> set[int]:
+        if not self._run(conn, "schema_version_table_exists").scalar_one():
+            return set()
+        return set(self._run(conn, "schema_versions").scalars())
 
     def schema_versions(self) -> list[int]:
         with self._read() as conn:
@@ -374,21 +439,35 @@ class Database:
     def _swap_registry(
         self, snapshot_id: str, frames: dict[str, pl.DataFrame]
     ) -> tuple[str | None, dict[str, int]]:
-        """Insert the new snapshot, diff its NCPs against the current one, drop the old: one transaction."""
+        """Insert the new snapshot, diff its NCPs against the current one, drop the old: one transaction.
+
+        The registry tables' secondary indexes (on PostgreSQL also the truncated tables' primary keys) are
+        dropped for the bulk insert and built again after it; a failed load rolls that back with the rest.
+        """
         with self._write() as conn:
+            if self.dialect == "postgresql":
+                self._run(conn, "registry_load_settings")
             previous = self._run(conn, "snapshot_current").mappings().first()
             previous_id = previous["snapshot_id"] if previous else None
             counts = {f"{name}_rows": frame.height for name, frame in frames.items()}
             self._run(conn, "snapshot_insert", {"snapshot_id": snapshot_id, "loaded_at": _now(), **counts})
+            self._run(conn, "registry_clear_details")
+            rebuilt = self._run(conn, "registry_keys_to_rebuild").all()
+            for drop, _ in rebuilt:
+                conn.exec_driver_sql(drop)
             for name, frame in frames.items():
-                tagged = frame.select(pl.lit(snapshot_id).alias("snapshot_id"), pl.all())
-                self._bulk_insert(conn, f"registry_{name}", tagged)
-            diff = {"new": snapshot_id, "old": previous_id}
+                self._bulk_insert(conn, f"registry_{name}", frame, {"snapshot_id": snapshot_id})
+            for _, create in rebuilt:
+                conn.exec_driver_sql(create)
+            if self.dialect == "postgresql":
+                self._run(conn, "registry_analyze")
+            diff = self._run(conn, "ncp_diff", {"new": snapshot_id, "old": previous_id}).mappings().one()
             changes = {
-                kind: self._run(conn, f"ncp_{kind}", diff).scalar_one()
-                for kind in ("added", "removed", "changed")
+                "added": frames["ncp"].height - diff["kept"],
+                "removed": (previous["ncp_rows"] if previous else 0) - diff["kept"],
+                "changed": diff["changed"],
             }
-            self._run(conn, "registry_drop_other_snapshots", {"snapshot_id": snapshot_id})
+            self._run(conn, "registry_drop_previous_ncp", {"snapshot_id": snapshot_id})
             self._run(conn, "snapshot_make_current", {"snapshot_id": snapshot_id, **changes})
         return previous_id, changes
 
@@ -413,7 +492,8 @@ class Database:
                 wanted = pl.DataFrame({"person_id": person_ids}, schema={"person_id": pl.String()}).unique()
                 self._bulk_insert(conn, "wanted_person", wanted.drop_nulls())
             frames = {}
-            for name in tables:
+            # Always in REGISTRY_TABLES order: the order a registry load locks them in on PostgreSQL.
+            for name in (t for t in REGISTRY_TABLES if t in tables):
                 schema = REGISTRY_SCHEMAS[name]
                 select: Any = sa.select(*map(sa.column, schema)).select_from(sa.table(f"registry_{name}"))
                 if person_ids is not None:
@@ -540,28 +620,34 @@ class Database:
     def queue_run_chunks(
         self, run_id: str, chunks: Iterable[tuple[pl.DataFrame, pl.DataFrame]]
     ) -> QueueReport:
-        """`queue_run` over (matches, items) chunks, still one transaction: memory flat in the run's size."""
+        """`queue_run` over (matches, items) chunks, still one transaction: memory flat in the run's size.
+
+        Each chunk's items go in bulk into a temporary table, then into `work_item` and `work_item_evidence`
+        with one `INSERT … SELECT … ON CONFLICT` per item kind (in order: kinds by first appearance, then
+        record number and key), so ids and first-sighting wins are as with one insert per item.
+        """
         now = _now()
         stored_rows = new_items = sightings = 0
         by_kind: dict[str, int] = {}
-        with self._write() as conn:
+        with self._bulk_write() as conn:
             store_matches = self._run(conn, "run_match_count", {"run_id": run_id}).scalar_one() == 0
+            self._run(conn, "queued_item_create")
             for matches, items in chunks:
                 if store_matches:
                     stored = _match_rows(run_id, matches)
                     self._bulk_insert(conn, "run_match", stored)
                     stored_rows += stored.height
-                params = self._bound(
-                    items.select(QUEUED_ITEM_FIELDS).sort("record_number", "idempotency_key")
-                ).with_columns(now=pl.lit(now))
-                by_kind_groups = params.partition_by("item_kind", as_dict=True, maintain_order=True)
-                for (kind,), group in by_kind_groups.items():
-                    rows = list(group.iter_rows(named=True))
-                    inserted = self._run_many(conn, "work_item_insert", rows)
-                    sightings += self._run_many(conn, "work_item_evidence_insert", rows)
+                queued, ranges = _queue_order(items)
+                self._run(conn, "queued_item_clear")
+                self._bulk_insert(conn, "queued_item", queued)
+                for kind, first, stop in ranges:
+                    params = {"first": first, "stop": stop, "now": now}
+                    inserted = self._run(conn, "work_item_insert_queued", params).rowcount
+                    sightings += self._run(conn, "work_item_evidence_insert_queued", params).rowcount
                     new_items += inserted
                     if inserted:
-                        by_kind[str(kind)] = by_kind.get(str(kind), 0) + inserted
+                        by_kind[kind] = by_kind.get(kind, 0) + inserted
+            self._run(conn, "queued_item_drop")
         report = QueueReport(run_id, stored_rows, new_items, sightings - new_items, by_kind)
         log.info(
             "run_queued_items", **{k: v for k, v in report.as_dict().items() if k != "by_kind"}, **by_kind
@@ -706,6 +792,19 @@ def conform_registry(name: str, frame: pl.DataFrame | None) -> pl.DataFrame:
     dates = [c for c, t in schema.items() if t == pl.Date() and frame.schema[c] == pl.String()]
     frame = frame.with_columns(pl.col(dates).str.to_date("%Y-%m-%d"))
     return frame.select(list(schema)).cast(schema)  # type: ignore[arg-type]
+
+
+def _queue_order(items: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, int, int]]]:
+    """The queued_item rows (kinds by first appearance, each by record number and key, numbered by `seq`)
+    and each kind's `seq` range [first, stop)."""
+    ordered = items.select(QUEUED_ITEM_FIELDS).sort("record_number", "idempotency_key")
+    groups = ordered.partition_by("item_kind", maintain_order=True)
+    ranges, first = [], 0
+    for group in groups:
+        ranges.append((str(group.item(0, "item_kind")), first, first + group.height))
+        first += group.height
+    queued = pl.concat(groups) if groups else ordered
+    return queued.with_row_index("seq").with_columns(pl.col("seq").cast(pl.Int64)), ranges
 
 
 def _match_rows(run_id: str, matches: pl.DataFrame) -> pl.DataFrame:

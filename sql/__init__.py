@@ -44,8 +44,9 @@ def schema(dialect: str) -> Migration:
     return Migration(1, "schema", statements(_for_dialect((HERE / "schema.sql").read_text(), dialect)))
 
 
+@cache
 def migrations(dialect: str) -> tuple[Migration, ...]:
-    """Baseline then every ``migrations/NNN_name.sql``, in version order."""
+    """Baseline then every ``migrations/NNN_name.sql``, in version order (read once per process)."""
     found = []
     for path in sorted((HERE / "migrations").glob("*.sql")):
         parsed = _MIGRATION.match(path.name)
@@ -67,6 +68,7 @@ def _queries() -> dict[str, str]:
     return {m.group(1): text[m.end() : end].strip() for m, end in zip(names, ends, strict=True)}
 
 
+@cache
 def query(name: str, dialect: str) -> tuple[str, ...]:
     """The statements of a named query for a dialect."""
     found = _queries()

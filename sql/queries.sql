@@ -33,38 +33,70 @@ UPDATE registry_snapshot SET is_current = (snapshot_id = :snapshot_id),
     ncp_removed = CASE WHEN snapshot_id = :snapshot_id THEN :removed ELSE ncp_removed END,
     ncp_changed = CASE WHEN snapshot_id = :snapshot_id THEN :changed ELSE ncp_changed END;
 
--- name: ncp_added
-SELECT count(*) FROM registry_ncp n
-WHERE n.snapshot_id = :new AND NOT EXISTS (
-    SELECT 1 FROM registry_ncp o WHERE o.snapshot_id = :old AND o.person_id = n.person_id);
+-- name: registry_keys_to_rebuild.sqlite
+-- (drop, create) statements for the registry tables' secondary indexes: a load drops them, inserts, then
+-- builds them again (one sort each instead of millions of random index inserts).
+SELECT 'DROP INDEX "' || replace(name, '"', '""') || '"', sql FROM sqlite_master
+WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('registry_ncp', 'registry_alias',
+    'registry_ncp_case', 'registry_known_employer', 'registry_known_address')
+ORDER BY name;
 
--- name: ncp_removed
-SELECT count(*) FROM registry_ncp o
-WHERE o.snapshot_id = :old AND NOT EXISTS (
-    SELECT 1 FROM registry_ncp n WHERE n.snapshot_id = :new AND n.person_id = o.person_id);
+-- name: registry_keys_to_rebuild.postgresql
+-- The same, plus the primary keys of the tables a load truncates (registry_ncp keeps its key: it still
+-- holds the old snapshot, which stays readable during the load).
+SELECT format('DROP INDEX %I', i.relname), pg_get_indexdef(i.oid)
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+WHERE t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+    AND t.relname IN ('registry_ncp', 'registry_alias', 'registry_ncp_case', 'registry_known_employer',
+        'registry_known_address')
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+UNION ALL
+SELECT format('ALTER TABLE %I DROP CONSTRAINT %I', t.relname, c.conname),
+    format('ALTER TABLE %I ADD CONSTRAINT %I %s', t.relname, c.conname, pg_get_constraintdef(c.oid))
+FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+WHERE t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+    AND c.contype = 'p'
+    AND t.relname IN ('registry_alias', 'registry_ncp_case', 'registry_known_employer', 'registry_known_address')
+ORDER BY 1;
 
--- name: ncp_changed
-SELECT count(*) FROM registry_ncp n
-JOIN registry_ncp o ON o.snapshot_id = :old AND o.person_id = n.person_id
-WHERE n.snapshot_id = :new AND (
-    n.ssn IS DISTINCT FROM o.ssn OR n.first_name IS DISTINCT FROM o.first_name
-    OR n.middle_name IS DISTINCT FROM o.middle_name OR n.last_name IS DISTINCT FROM o.last_name
-    OR n.suffix IS DISTINCT FROM o.suffix OR n.dob IS DISTINCT FROM o.dob OR n.sex IS DISTINCT FROM o.sex
-    OR n.address_line1 IS DISTINCT FROM o.address_line1 OR n.address_line2 IS DISTINCT FROM o.address_line2
-    OR n.city IS DISTINCT FROM o.city OR n.state IS DISTINCT FROM o.state OR n.zip IS DISTINCT FROM o.zip);
+-- name: registry_load_settings.postgresql
+-- The rebuilt indexes sort in memory, in this backend (parallel workers only slowed them down on 2 cores).
+SET LOCAL maintenance_work_mem = '256MB';
+SET LOCAL max_parallel_maintenance_workers = 0;
 
--- name: registry_drop_other_snapshots
+-- name: registry_clear_details
+-- Outside a load the tables hold only the current snapshot, which the new one replaces. registry_ncp keeps
+-- it until the diff.
+DELETE FROM registry_alias;
+DELETE FROM registry_ncp_case;
+DELETE FROM registry_known_employer;
+DELETE FROM registry_known_address;
+
+-- name: registry_clear_details.postgresql
+-- Locks the tables in read_registry's order (no deadlock with a reader); readers wait for the commit.
+TRUNCATE registry_alias, registry_ncp_case, registry_known_employer, registry_known_address;
+
+-- name: registry_analyze.postgresql
+-- Fresh statistics (new rows included) so the diff joins the two snapshots instead of probing 2M times.
+ANALYZE registry_ncp;
+
+-- name: ncp_diff
+-- The NCPs in both the old and the new snapshot (by person_id), and of those how many changed.
+SELECT count(*) AS kept,
+    coalesce(sum(CASE WHEN n.ssn IS DISTINCT FROM o.ssn OR n.first_name IS DISTINCT FROM o.first_name
+        OR n.middle_name IS DISTINCT FROM o.middle_name OR n.last_name IS DISTINCT FROM o.last_name
+        OR n.suffix IS DISTINCT FROM o.suffix OR n.dob IS DISTINCT FROM o.dob OR n.sex IS DISTINCT FROM o.sex
+        OR n.address_line1 IS DISTINCT FROM o.address_line1
+        OR n.address_line2 IS DISTINCT FROM o.address_line2 OR n.city IS DISTINCT FROM o.city
+        OR n.state IS DISTINCT FROM o.state OR n.zip IS DISTINCT FROM o.zip THEN 1 ELSE 0 END), 0) AS changed
+FROM registry_ncp o JOIN registry_ncp n ON n.snapshot_id = :new AND n.person_id = o.person_id
+WHERE o.snapshot_id = :old;
+
+-- name: registry_drop_previous_ncp
 DELETE FROM registry_ncp WHERE snapshot_id <> :snapshot_id;
-DELETE FROM registry_alias WHERE snapshot_id <> :snapshot_id;
-DELETE FROM registry_ncp_case WHERE snapshot_id <> :snapshot_id;
-DELETE FROM registry_known_employer WHERE snapshot_id <> :snapshot_id;
-DELETE FROM registry_known_address WHERE snapshot_id <> :snapshot_id;
 
 -- name: wanted_person_create
 CREATE TEMPORARY TABLE wanted_person (person_id TEXT PRIMARY KEY);
-
--- name: wanted_person_insert
-INSERT INTO wanted_person (person_id) VALUES (:person_id);
 
 -- name: wanted_person_drop
 DROP TABLE wanted_person;
@@ -108,23 +140,65 @@ FROM run WHERE run_id = :run_id;
 
 -- ---------------------------------------------------------------- queue
 
+-- name: bulk_write_settings.postgresql
+-- Queueing sorts each chunk's items (by queue order, by key) in memory, not in temp files.
+SET LOCAL work_mem = '256MB';
+
 -- name: run_match_count
 SELECT count(*) FROM run_match WHERE run_id = :run_id;
 
--- name: work_item_insert
+-- name: queued_item_create
+-- One chunk of a run's work items; `seq` is their queueing order (on SQLite the rowid).
+CREATE TEMPORARY TABLE queued_item (
+    seq             INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL,
+    item_kind       TEXT NOT NULL,
+    case_id         TEXT,
+    person_id       TEXT NOT NULL,
+    caseworker_id   TEXT,
+    office_id       TEXT,
+    source          TEXT NOT NULL,
+    new_info        TEXT NOT NULL,
+    due_date        DATE,
+    family_violence BOOLEAN NOT NULL,
+    match_weight    DOUBLE PRECISION,
+    match_probability DOUBLE PRECISION,
+    decision        TEXT NOT NULL,
+    reasons         TEXT,
+    file_sha256     TEXT NOT NULL,
+    file_name       TEXT NOT NULL,
+    record_number   BIGINT NOT NULL,
+    run_id          TEXT NOT NULL,
+    model_version   TEXT
+);
+
+-- name: queued_item_clear
+DELETE FROM queued_item;
+
+-- name: queued_item_clear.postgresql
+TRUNCATE queued_item;
+
+-- name: queued_item_drop
+DROP TABLE queued_item;
+
+-- name: work_item_insert_queued
+-- A new key inserts an open item; a known one (or a repeat within the range) is left alone.
 INSERT INTO work_item (idempotency_key, item_kind, case_id, person_id, caseworker_id, office_id, source,
     new_info, due_date, family_violence, match_weight, match_probability, decision, reasons, file_sha256,
     file_name, record_number, run_id, model_version, status, created_at)
-VALUES (:idempotency_key, :item_kind, :case_id, :person_id, :caseworker_id, :office_id, :source, :new_info,
-    :due_date, :family_violence, :match_weight, :match_probability, :decision, :reasons, :file_sha256,
-    :file_name, :record_number, :run_id, :model_version, 'open', :now)
+SELECT idempotency_key, item_kind, case_id, person_id, caseworker_id, office_id, source, new_info, due_date,
+    family_violence, match_weight, match_probability, decision, reasons, file_sha256, file_name,
+    record_number, run_id, model_version, 'open', :now
+FROM queued_item WHERE seq >= :first AND seq < :stop ORDER BY seq
 ON CONFLICT (idempotency_key) DO NOTHING;
 
--- name: work_item_evidence_insert
+-- name: work_item_evidence_insert_queued
+-- In key order (the primary-key inserts stay local); a repeated sighting keeps its first row (lowest seq).
 INSERT INTO work_item_evidence (idempotency_key, run_id, record_number, source, file_sha256, file_name,
     match_weight, match_probability, decision, added_at)
-VALUES (:idempotency_key, :run_id, :record_number, :source, :file_sha256, :file_name, :match_weight,
-    :match_probability, :decision, :now)
+SELECT idempotency_key, run_id, record_number, source, file_sha256, file_name, match_weight,
+    match_probability, decision, :now
+FROM queued_item WHERE seq >= :first AND seq < :stop ORDER BY idempotency_key, record_number, seq
 ON CONFLICT (idempotency_key, run_id, record_number) DO NOTHING;
 
 -- ---------------------------------------------------------------- worklist

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import sql
-from pipeline.database import Database, RegistryLoadError, normalise_url
+from pipeline.database import Database, RegistryLoadError, conform_registry, normalise_url
 from tests.worklists.scenario import KNOWN_ADDRESS, KNOWN_EMPLOYER, NCP, NCP_CASE, REGISTRY
 
 HOSTILE = "O'BRIEN'); DROP TABLE X;--"
@@ -54,6 +54,14 @@ def test_a_failing_migration_leaves_no_trace(db_url: str) -> None:
         database.create_schema()
     assert database.schema_versions() == [1]
     database.dispose()
+
+
+def test_create_schema_on_a_current_schema_only_reads(db: Database) -> None:
+    executed: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *args: executed.append(args[2]))
+    assert db.create_schema() == []
+    assert executed and all(s.lstrip().upper().startswith(("SELECT", "BEGIN")) for s in executed)
+    assert "BEGIN IMMEDIATE" not in executed  # SQLite: no write lock, so no wait behind a long writer
 
 
 def test_sqlite_file_is_owner_only_and_parents_are_created(tmp_path: Path) -> None:
@@ -126,6 +134,60 @@ def test_a_failing_load_leaves_the_previous_snapshot(db: Database) -> None:
     frames = db.read_registry()
     assert frames["ncp"].height == 5 and frames["ncp_case"].height == 7
     assert frames["known_employer"].height == KNOWN_EMPLOYER.height
+    assert len(_rebuilt_keys(db)) == (4 if db.dialect == "sqlite" else 5)  # DROP INDEX rolled back too
+
+
+def _big_registry(n: int, changed: bool = False) -> dict[str, pl.DataFrame]:
+    """n NCPs (more rows than one multi-row INSERT holds) with nulls, hostile text and dates; `changed`: the
+    first 10 dropped, every 7th renamed, 5 added, fewer cases, employers without dates."""
+    i = pl.int_range(10 if changed else 0, n, eager=True)
+    ncp = pl.DataFrame({"i": i}).select(
+        person_id=pl.format("P{}", pl.col("i")),
+        ssn=pl.when(pl.col("i") % 5 > 0).then((pl.col("i") + 100_000_000).cast(pl.String)),
+        first_name=pl.when(pl.col("i") % 3 == 0).then(pl.lit(HOSTILE)).otherwise(pl.lit("ZOË")),
+        last_name=pl.when(changed & (pl.col("i") % 7 == 0)).then(pl.lit("NEW")).otherwise(pl.lit("LAST")),
+        dob=pl.when(pl.col("i") % 4 > 0).then(pl.date(1970, 1, 1) + pl.duration(days=pl.col("i"))),
+        zip=pl.format("6{}", (pl.col("i") % 10_000).cast(pl.String).str.zfill(4)),
+    )
+    if changed:
+        ncp = pl.concat([ncp, pl.DataFrame({"person_id": [f"Q{k}" for k in range(5)]})], how="diagonal")
+    case = pl.int_range(0, 2 * n - (50 if changed else 0), eager=True)
+    cases = pl.DataFrame({"k": case}).select(
+        case_id=pl.format("C{}", pl.col("k")),
+        person_id=pl.format("P{}", pl.col("k") % n),
+        arrears_balance=pl.when(pl.col("k") % 6 > 0).then(pl.col("k") * 1.25),
+        current_support_monthly=(pl.col("k") % 9).cast(pl.Float64),
+        family_violence=pl.when(pl.col("k") % 10 == 0).then(pl.lit("Y")),
+    )
+    employer = ncp.select(
+        "person_id",
+        fein=pl.lit("222222222"),
+        start_date=pl.lit(None if changed else date(2020, 2, 29), dtype=pl.Date()),
+    )
+    return {"ncp": ncp, "ncp_case": cases, "known_employer": employer}
+
+
+def _rebuilt_keys(db: Database) -> list[tuple[str, str]]:
+    """The registry's indexes (and truncated tables' primary keys) a load drops and builds again."""
+    with db.engine.connect() as conn:
+        query = sql.query("registry_keys_to_rebuild", db.dialect)[0]
+        return [tuple(row) for row in conn.execute(sa.text(query))]
+
+
+def test_a_bulk_load_round_trips_and_keeps_the_indexes(db: Database) -> None:
+    indexes = _rebuilt_keys(db)
+    assert len(indexes) == (4 if db.dialect == "sqlite" else 5)
+    for changed in (False, True):
+        extract = _big_registry(300, changed)
+        report = db.replace_registry(extract)
+        frames = db.read_registry()
+        for name, frame in extract.items():
+            expected = conform_registry(name, frame)
+            assert frames[name].sort(expected.columns).equals(expected.sort(expected.columns)), name
+        assert frames["alias"].is_empty() and frames["known_address"].is_empty()
+        assert _rebuilt_keys(db) == indexes
+    assert (report.ncp_added, report.ncp_removed, report.ncp_changed) == (5, 10, 41)
+    assert report.rows == {"ncp": 295, "alias": 0, "ncp_case": 550, "known_employer": 295, "known_address": 0}
 
 
 def test_registry_text_is_trimmed_and_blank_is_null_and_dates_parse(db: Database) -> None:

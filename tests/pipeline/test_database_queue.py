@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -109,6 +111,58 @@ def test_a_failing_queue_leaves_nothing_behind(db: Database) -> None:
     with pytest.raises(sa.exc.IntegrityError):
         db.queue_run(info.run_id, matches, items)
     assert (_count(db, "run_match"), _count(db, "work_item"), _count(db, "work_item_evidence")) == (0, 0, 0)
+
+
+def _started_new_hire(db: Database) -> tuple[RunInfo, pl.DataFrame, pl.DataFrame]:
+    """The new-hire run claimed and started, with its decided matches and work items (not queued)."""
+    info = s.run("new_hire", NEW_HIRE_RULES, s.NEW_HIRE_RECEIVED, "a" * 64)
+    db.claim_file("new_hire", info.file_name, info.file_sha256, 1000, datetime(2026, 11, 25, 6))
+    db.start_run(info.run_id, "new_hire", info.file_sha256, info.file_name, info.model_version, "snapshot")
+    matches = s.matches(s.NEW_HIRE_MATCHES, "new_hire", info.file_name).filter(pl.col("decision") != "none")
+    return info, matches, _items_for(db, info, matches)
+
+
+def _in_queue_order(chunk: pl.DataFrame) -> list[str]:
+    """A chunk's keys as queued: kinds by first appearance, each by record number then key."""
+    ordered = chunk.sort("record_number", "idempotency_key")
+    kinds = ordered.get_column("item_kind").unique(maintain_order=True)
+    return [k for kind in kinds for k in ordered.filter(pl.col("item_kind") == kind)["idempotency_key"]]
+
+
+def test_items_queued_in_chunks_get_ids_in_queue_order(db: Database) -> None:
+    info, matches, items = _started_new_hire(db)
+    # Records 3 and 5, then 2, 4 and 6: in each chunk the kinds interleave by record number.
+    chunks = [items.filter(pl.col("record_number") % 2 == r) for r in (1, 0)]
+    report = db.queue_run_chunks(info.run_id, [(matches.head(2), chunks[0]), (matches.tail(3), chunks[1])])
+    assert (report.matches_stored, report.new_items, report.corroborated) == (5, 10, 0)
+    expected = list(dict.fromkeys(_in_queue_order(chunks[0]) + _in_queue_order(chunks[1])))
+    assert db.list_items().sort("item_id").get_column("idempotency_key").to_list() == expected
+
+
+def test_a_key_seen_twice_in_one_run_is_one_item_with_two_sightings(db: Database) -> None:
+    info, matches, items = _started_new_hire(db)
+    first = items.row(0, named=True)
+    again = items.head(1).with_columns(pl.col("record_number") + 100, pl.col("match_weight") + 1.0)
+    report = db.queue_run(info.run_id, matches, pl.concat([again, items]))
+    assert (report.new_items, report.corroborated) == (10, 1)
+    item = db.list_items().filter(pl.col("idempotency_key") == first["idempotency_key"]).row(0, named=True)
+    # The first sighting (lowest record number) made the item; the other one is evidence.
+    assert (item["record_number"], item["match_weight"], item["evidence_count"]) == (
+        first["record_number"],
+        first["match_weight"],
+        2,
+    )
+
+
+def test_queueing_leaves_the_sqlite_connection_settings_as_they_were(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'q.db'}")
+    database.create_schema()
+    database.replace_registry(s.REGISTRY)
+    _queue_new_hire(database)
+    with database.engine.connect() as conn:  # the pool's only connection: the one that queued
+        settings = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("cache_size", "temp_store")]
+    assert settings == [-2000, 0]
+    database.dispose()
 
 
 def _items_for(db: Database, info: RunInfo, matches: pl.DataFrame) -> pl.DataFrame:

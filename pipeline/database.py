@@ -361,10 +361,17 @@ class Database:
                 return pl.DataFrame(schema=dict(schema))
             buffer.seek(0)
             return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=dict(schema))
-        rows = conn.exec_driver_sql(query).fetchall()
+        # The driver's own cursor (plain tuples, no per-row Result objects), built column by column.
+        raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+        rows = raw.execute(query).fetchall()
+        values = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
         dates = [name for name, t in schema.items() if t == pl.Date()]
-        text_schema = {name: (pl.String() if name in dates else t) for name, t in schema.items()}
-        frame = pl.DataFrame(rows, schema=text_schema, orient="row", strict=False)
+        frame = pl.DataFrame(
+            [
+                pl.Series(name, column, dtype=pl.String() if name in dates else t, strict=False)
+                for (name, t), column in zip(schema.items(), values, strict=True)
+            ]
+        )
         return frame.with_columns(pl.col(dates).str.to_date("%Y-%m-%d"))
 
     # --- schema ---------------------------------------------------------------------------------------
@@ -480,9 +487,13 @@ class Database:
         return Snapshot(row["snapshot_id"], row["loaded_at"], {t: row[f"{t}_rows"] for t in REGISTRY_TABLES})
 
     def read_registry(
-        self, tables: Sequence[str] = REGISTRY_TABLES, person_ids: Sequence[str] | None = None
+        self,
+        tables: Sequence[str] = REGISTRY_TABLES,
+        person_ids: Sequence[str] | None = None,
+        columns: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[str, pl.DataFrame]:
-        """The current snapshot's tables as frames (columns as in the extract), optionally of some NCPs."""
+        """The current snapshot's tables as frames (columns as in the extract), optionally of some NCPs and
+        only some columns of a table (`columns`: table -> column names)."""
         unknown = set(tables) - set(REGISTRY_TABLES)
         if unknown:
             raise ValueError(f"unknown registry tables: {sorted(unknown)}")
@@ -494,7 +505,8 @@ class Database:
             frames = {}
             # Always in REGISTRY_TABLES order: the order a registry load locks them in on PostgreSQL.
             for name in (t for t in REGISTRY_TABLES if t in tables):
-                schema = REGISTRY_SCHEMAS[name]
+                wanted_columns = (columns or {}).get(name, REGISTRY_SCHEMAS[name])
+                schema = {c: REGISTRY_SCHEMAS[name][c] for c in wanted_columns}
                 select: Any = sa.select(*map(sa.column, schema)).select_from(sa.table(f"registry_{name}"))
                 if person_ids is not None:
                     wanted_ids: sa.Select[Any] = sa.select(sa.column("person_id")).select_from(

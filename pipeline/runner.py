@@ -35,6 +35,7 @@ from pipeline.outputs import Writer, write_run_outputs
 from pipeline.report import write_run_report
 from pipeline.settings import Settings
 from worklists import RulesConfig, RunInfo, build_work_items
+from worklists.rules import CONTEXT_COLUMNS
 
 log = get_logger(__name__)
 
@@ -292,8 +293,9 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
             matches.select("record_number"), on="record_number", how="semi"
         )
         context = ws.db.read_registry(
-            tables=("ncp", "ncp_case", "known_employer", "known_address"),
+            tables=tuple(CONTEXT_COLUMNS),
             person_ids=matches.get_column("person_id").unique().to_list(),
+            columns=CONTEXT_COLUMNS,
         )
         items = build_work_items(matches, records, context, config, run)
         iwo = items.filter(pl.col("item_kind") == "iwo_candidate")

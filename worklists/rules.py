@@ -83,6 +83,12 @@ KNOWN_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     )
 }
 
+# What the rules read of the registry (`Database.read_registry(columns=...)`): the rest is never fetched.
+CONTEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "ncp_case": tuple(CASE_COLUMNS),
+    **{table: tuple(columns) for table, columns in KNOWN_COLUMNS.items()},
+}
+
 
 class _Thresholds(Protocol):
     levy_min_arrears: float

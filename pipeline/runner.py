@@ -140,7 +140,9 @@ def _prepared_registry(ws: Workspace, snapshot_id: str) -> pl.DataFrame:
     rebuilt from the DB."""
     if snapshot_id not in _IN_PROCESS:
         _IN_PROCESS.clear()
-        _IN_PROCESS[snapshot_id] = _read_prepared_registry(ws, snapshot_id)
+        # One chunk per column, once: the matcher gathers rows by position, and from a column read in
+        # parquet row groups it would otherwise rechunk it again on every gather of every chunk.
+        _IN_PROCESS[snapshot_id] = _read_prepared_registry(ws, snapshot_id).rechunk()
     return _IN_PROCESS[snapshot_id]
 
 

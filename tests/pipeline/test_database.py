@@ -107,6 +107,17 @@ def test_read_registry_for_some_persons(db: Database) -> None:
     assert db.read_registry(tables=("ncp",), person_ids=[])["ncp"].is_empty()
 
 
+def test_read_registry_fetches_only_the_columns_asked_for(db: Database) -> None:
+    db.replace_registry(REGISTRY)
+    columns = {"ncp": ("person_id", "dob"), "known_employer": ("person_id", "fein", "end_date", "iwo_active")}
+    frames = db.read_registry(tables=tuple(columns), person_ids=["P1", "P4"], columns=columns)
+    assert {name: tuple(frame.columns) for name, frame in frames.items()} == columns
+    assert frames["ncp"].schema["dob"] == pl.Date()
+    whole = db.read_registry(tables=tuple(columns), person_ids=["P1", "P4"])
+    for name, wanted in columns.items():
+        assert frames[name].sort(wanted).equals(whole[name].select(wanted).sort(wanted))
+
+
 def test_second_load_reports_what_changed_and_keeps_one_snapshot(db: Database) -> None:
     first = db.replace_registry(REGISTRY)
     person = pl.col("person_id")

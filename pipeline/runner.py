@@ -12,11 +12,12 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -39,6 +40,7 @@ from worklists.rules import CONTEXT_COLUMNS
 
 log = get_logger(__name__)
 
+_T = TypeVar("_T")
 THRESHOLDS = ("auto", "review", "margin")  # what a run records of its profile's decision thresholds
 REGISTRY_CACHE = Path(tempfile.gettempdir()) / "csmatch-registry-cache"
 
@@ -98,7 +100,10 @@ def load_registry(directory: str, settings: Settings) -> dict[str, Any]:
     with _local_extract_dir(directory) as local_dir:
         extract = read_extract(local_dir)
     report = ws.db.replace_registry(extract)
-    _publish_prepared_registry(ws, report.snapshot_id, extract.ncp, extract.alias, extract.known_employer)
+    prepared = matching.prepare_registry(extract.ncp, extract.alias, extract.known_employer)
+    ws.put_frame(_registry_key(report.snapshot_id), prepared)
+    for table, columns in CONTEXT_COLUMNS.items():
+        ws.put_frame(_context_key(report.snapshot_id, table), getattr(extract, table).select(columns))
     return report.as_dict()
 
 
@@ -124,10 +129,8 @@ def _registry_key(snapshot_id: str) -> str:
     return work_key("registry", f"{snapshot_id}.parquet")
 
 
-def _publish_prepared_registry(
-    ws: Workspace, snapshot_id: str, ncp: pl.DataFrame, alias: pl.DataFrame, known_employer: pl.DataFrame
-) -> None:
-    ws.put_frame(_registry_key(snapshot_id), matching.prepare_registry(ncp, alias, known_employer))
+def _context_key(snapshot_id: str, table: str) -> str:
+    return work_key("registry", f"{snapshot_id}-{table}.parquet")
 
 
 # The last snapshot's prepared registry, kept in the process: a worker matching many chunks of a big file
@@ -147,16 +150,43 @@ def _prepared_registry(ws: Workspace, snapshot_id: str) -> pl.DataFrame:
 
 
 def _read_prepared_registry(ws: Workspace, snapshot_id: str) -> pl.DataFrame:
-    local = REGISTRY_CACHE / f"{snapshot_id}.parquet"
-    if local.exists():
-        return pl.read_parquet(local)
-    key = _registry_key(snapshot_id)
-    if not ws.landing.exists(key):
+    def from_db() -> pl.DataFrame:
         frames = ws.db.read_registry(tables=("ncp", "alias", "known_employer"))
-        _publish_prepared_registry(ws, snapshot_id, frames["ncp"], frames["alias"], frames["known_employer"])
+        return matching.prepare_registry(frames["ncp"], frames["alias"], frames["known_employer"])
+
+    return pl.read_parquet(_snapshot_file(ws, snapshot_id, _registry_key(snapshot_id), from_db))
+
+
+def _registry_context(ws: Workspace, snapshot_id: str, person_ids: pl.Series) -> dict[str, pl.DataFrame]:
+    """The registry rows the work rules read (`CONTEXT_COLUMNS`) of these NCPs, from the snapshot's context
+    files (cached at registry load; rebuilt from the DB when missing), filtered as they are scanned."""
+    wanted = person_ids.unique().implode()
+    context = {}
+    for table, columns in CONTEXT_COLUMNS.items():
+
+        def from_db(table: str = table) -> pl.DataFrame:
+            return ws.db.read_registry(tables=(table,), columns=CONTEXT_COLUMNS)[table]
+
+        path = _snapshot_file(ws, snapshot_id, _context_key(snapshot_id, table), from_db)
+        context[table] = (
+            pl.scan_parquet(path).select(columns).filter(pl.col("person_id").is_in(wanted)).collect()
+        )
+    return context
+
+
+def _snapshot_file(ws: Workspace, snapshot_id: str, key: str, from_db: Callable[[], pl.DataFrame]) -> Path:
+    """The local copy of a snapshot's cache file: the local cache, else the landing zone's work area, else
+    built from the DB (only while that snapshot is still the current one) and published there first."""
+    local = REGISTRY_CACHE / key.rpartition("/")[2]
+    if local.exists():
+        return local
+    if not ws.landing.exists(key):
+        if _current_snapshot(ws).snapshot_id != snapshot_id:
+            raise NoRegistry(f"snapshot {snapshot_id} is no longer current and its cached files are gone")
+        ws.put_frame(key, from_db())
     local.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     ws.landing.get_file(key, local)
-    return pl.read_parquet(local)
+    return local
 
 
 # --- the three stages -------------------------------------------------------------------------------------
@@ -268,10 +298,14 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     """Turn the run's matches into work items and queue them in one transaction; write the run outputs.
 
     Chunk by chunk, so memory stays flat in the file's size: each scores chunk's matches become work items
-    (with the registry context of that chunk's matched NCPs), staged in the work area; then one transaction
-    queues them all, and the outputs are written by streaming the chunks.
+    (with the registry context of that chunk's matched NCPs) and go into the one queue transaction; the next
+    chunk's items are built in a background thread while the database takes this one's. The outputs are
+    then written by streaming the chunks.
     """
     started = time.perf_counter()
+    # Queueing never reads the prepared registry: free it (and its blocking index) before the queue's own
+    # working set grows on top of it; a next file's first chunk reads it back from the local cache.
+    _IN_PROCESS.clear()
     ws = Workspace.open(settings)
     stage = ws.get_json(ws.work_key(run_id, "stage.json"))
     spec = get_source(stage["source"])
@@ -287,34 +321,29 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     config = RulesConfig.from_settings(settings)
     counts = {"matched_auto": 0, "matched_review": 0, "candidates_scored": 0}
     iwo_due: list[pl.DataFrame] = []
-    staged: list[tuple[str, str]] = []
-    for score_key in score_keys:
-        scores = ws.get_frame(score_key)
-        matches = scores.filter(pl.col("decision").is_in(["auto", "review"]))
-        records = ws.get_frame(score_key.replace("/scores-", "/records-")).join(
-            matches.select("record_number"), on="record_number", how="semi"
-        )
-        context = ws.db.read_registry(
-            tables=tuple(CONTEXT_COLUMNS),
-            person_ids=matches.get_column("person_id").unique().to_list(),
-            columns=CONTEXT_COLUMNS,
-        )
-        items = build_work_items(matches, records, context, config, run)
-        iwo = items.filter(pl.col("item_kind") == "iwo_candidate")
-        # Hashed keys, not the strings: a string slice would keep the chunk's whole string buffers alive.
-        iwo_due.append(iwo.select(key=pl.col("idempotency_key").hash(), due_date=pl.col("due_date")))
-        decisions = matches.get_column("decision")
-        counts["matched_auto"] += int((decisions == "auto").sum())
-        counts["matched_review"] += int((decisions == "review").sum())
-        counts["candidates_scored"] += scores.height
-        staged.append(
-            (
-                ws.put_frame(score_key.replace("/scores-", "/matches-"), matches),
-                ws.put_frame(score_key.replace("/scores-", "/items-"), items),
+    match_keys: list[str] = []
+
+    def work_items() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        for score_key in score_keys:
+            scores = ws.get_frame(score_key)
+            matches = scores.filter(pl.col("decision").is_in(["auto", "review"]))
+            records = ws.get_frame(score_key.replace("/scores-", "/records-")).join(
+                matches.select("record_number"), on="record_number", how="semi"
             )
-        )
+            context = _registry_context(ws, stage["snapshot_id"], matches.get_column("person_id"))
+            items = build_work_items(matches, records, context, config, run)
+            iwo = items.filter(pl.col("item_kind") == "iwo_candidate")
+            # Hashed keys, not the strings: a string slice would keep the chunk's whole string buffers alive.
+            iwo_due.append(iwo.select(key=pl.col("idempotency_key").hash(), due_date=pl.col("due_date")))
+            decisions = matches.get_column("decision")
+            counts["matched_auto"] += int((decisions == "auto").sum())
+            counts["matched_review"] += int((decisions == "review").sum())
+            counts["candidates_scored"] += scores.height
+            match_keys.append(ws.put_frame(score_key.replace("/scores-", "/matches-"), matches))
+            yield matches, items
+
     arm_queue_fault(ws.db)
-    queued = ws.db.queue_run_chunks(run_id, ((ws.get_frame(m), ws.get_frame(i)) for m, i in staged))
+    queued = ws.db.queue_run_chunks(run_id, _one_ahead(work_items()))
     fault_point("after_queue")
     summary = _summary(stage, counts, queued.as_dict())
     summary["iwo_due_dates"] = _iwo_due_dates(pl.concat(iwo_due))
@@ -327,7 +356,7 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     run_dir = write_run_outputs(
         settings.out / "runs" / run_id,
         {
-            "matches.parquet": _parquet_of(ws, [m for m, _ in staged]),
+            "matches.parquet": _parquet_of(ws, match_keys),
             "scores.parquet": _parquet_of(ws, score_keys),
             "quarantine.parquet": ws.get_frame(ws.work_key(run_id, "quarantine.parquet")).write_parquet,
         },
@@ -337,6 +366,17 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     ws.db.mark_file(stage["sha256"], "processed")
     log.info("run_queued", run_id=run_id, run_dir=str(run_dir), **{k: summary[k] for k in COUNT_KEYS})
     return summary
+
+
+def _one_ahead(chunks: Iterator[_T]) -> Iterator[_T]:
+    """`chunks`, produced one ahead in a background thread (polars and the database drivers release the
+    GIL, so producing the next overlaps consuming this one); the producer's exceptions are raised here."""
+    done = object()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmatch-prefetch") as pool:
+        pending = pool.submit(next, chunks, done)
+        while (chunk := pending.result()) is not done:
+            pending = pool.submit(next, chunks, done)
+            yield chunk  # type: ignore[misc]
 
 
 def _timing_key(scores_key: str) -> str:

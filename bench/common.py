@@ -7,14 +7,24 @@ import os
 import resource
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 RESULT_PREFIX = "BENCH_RESULT "
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process and its waited-for children, in MB."""
+    """Peak resident set size of this process and its waited-for children, in MB.
+
+    This process's own peak is its memory map's high-water mark (`VmHWM`), not `ru_maxrss`: Linux carries
+    `ru_maxrss` over from the parent's memory at spawn (vfork + exec), so a child started by a big parent
+    would report the parent's peak as its own."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status = Path("/proc/self/status")
+    if status.exists():
+        own = next(
+            int(line.split()[1]) for line in status.read_text().splitlines() if line.startswith("VmHWM:")
+        )
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024
 

@@ -19,12 +19,12 @@ def peak_rss_mb() -> float:
     This process's own peak is its memory map's high-water mark (`VmHWM`), not `ru_maxrss`: Linux carries
     `ru_maxrss` over from the parent's memory at spawn (vfork + exec), so a child started by a big parent
     would report the parent's peak as its own."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     status = Path("/proc/self/status")
-    if status.exists():
-        own = next(
-            int(line.split()[1]) for line in status.read_text().splitlines() if line.startswith("VmHWM:")
-        )
+    own = (
+        next(int(line.split()[1]) for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
+        if status.exists()
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    )
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024
 

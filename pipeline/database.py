@@ -1,9 +1,9 @@
 """`Database`: the only code in csmatch that talks SQL (SQLAlchemy 2 Core; SQLite and PostgreSQL alike).
 
 The SQL text lives in ``sql/`` (schema, migrations, named queries); values are always bound parameters.
-Bulk paths: PostgreSQL ``COPY`` (psycopg), SQLite ``executemany`` of multi-row ``INSERT``s, inside one
-transaction; a registry load rebuilds the registry's secondary indexes after its inserts, and queueing goes
-through a temporary table (one ``INSERT … SELECT`` per item kind).
+Bulk paths: PostgreSQL ``COPY`` (psycopg), SQLite ``executemany`` of multi-row ``INSERT``s; a registry load
+is one transaction that rebuilds the registry's secondary indexes after its inserts, and queueing goes chunk
+by chunk (one transaction each, resumable) through a temporary table (one ``INSERT … SELECT`` per item kind).
 Timestamps are naive UTC. On SQLite every write transaction is ``BEGIN IMMEDIATE``, which serialises writers
 (a claim can never interleave with another claim); on PostgreSQL claims use ``FOR UPDATE SKIP LOCKED``.
 """
@@ -166,15 +166,25 @@ class ManifestEntry:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass
 class QueueReport:
     """What `queue_run` stored: matches, new items (by kind), sightings that corroborated known items."""
 
     run_id: str
-    matches_stored: int
-    new_items: int
-    corroborated: int
+    matches_stored: int = 0
+    new_items: int = 0
+    corroborated: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def resumed(cls, run_id: str, stored: str | None) -> QueueReport:
+        """The counts a run's earlier attempts committed (`run.queue_report`), or zeros."""
+        return cls(run_id, **json.loads(stored)) if stored else cls(run_id)
+
+    def progress(self, queued_through: int) -> dict[str, Any]:
+        """The `run_queue_progress_update` parameters after a chunk queued up to `queued_through`."""
+        counts = {k: v for k, v in self.as_dict().items() if k != "run_id"}
+        return {"run_id": self.run_id, "queued_through": queued_through, "queue_report": json.dumps(counts)}
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -233,13 +243,17 @@ class Database:
 
     @contextmanager
     def _bulk_write(self) -> Iterator[Connection]:
-        """A write transaction that adds many rows to indexed tables: on SQLite `SQLITE_BULK_PRAGMAS` for its
-        duration (random index inserts hit the page cache, not the WAL); on PostgreSQL sorts in memory."""
+        """One `_bulk_transaction` on its own `_bulk_connection`."""
+        with self._bulk_connection() as conn, self._bulk_transaction(conn):
+            yield conn
+
+    @contextmanager
+    def _bulk_connection(self) -> Iterator[Connection]:
+        """A writing connection for adding many rows to indexed tables: on SQLite `SQLITE_BULK_PRAGMAS`
+        while it is open (random index inserts hit the page cache, not the WAL)."""
         with self.engine.connect().execution_options(csmatch_write=True) as conn:
             if self.dialect != "sqlite":
-                with conn.begin():
-                    self._run(conn, "bulk_write_settings")
-                    yield conn
+                yield conn
                 return
             raw = conn.connection.driver_connection
             assert raw is not None
@@ -247,11 +261,18 @@ class Database:
             for name, value in SQLITE_BULK_PRAGMAS.items():
                 raw.execute(f"PRAGMA {name} = {int(value)}")
             try:
-                with conn.begin():
-                    yield conn
+                yield conn
             finally:
                 for name, value in before.items():
                     raw.execute(f"PRAGMA {name} = {int(value)}")
+
+    @contextmanager
+    def _bulk_transaction(self, conn: Connection) -> Iterator[Connection]:
+        """A write transaction on a `_bulk_connection` (on PostgreSQL its sorts stay in memory)."""
+        with conn.begin():
+            if self.dialect != "sqlite":
+                self._run(conn, "bulk_write_settings")
+            yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -622,7 +643,7 @@ class Database:
     # --- queue ----------------------------------------------------------------------------------------
 
     def queue_run(self, run_id: str, matches: pl.DataFrame, items: pl.DataFrame) -> QueueReport:
-        """Store the run's matches and upsert its work items by idempotency key, in one transaction.
+        """Store the run's matches and upsert its work items by idempotency key.
 
         A new key inserts an `open` item; a known key only adds a `work_item_evidence` row (corroboration).
         Queueing the same run again changes nothing.
@@ -632,39 +653,69 @@ class Database:
     def queue_run_chunks(
         self, run_id: str, chunks: Iterable[tuple[pl.DataFrame, pl.DataFrame]]
     ) -> QueueReport:
-        """`queue_run` over (matches, items) chunks, still one transaction: memory flat in the run's size.
+        """`queue_run` over (matches, items) chunks in record order, one transaction per chunk: memory and
+        the database's journal stay bounded by a chunk, not the run (a 20M-record wage file included).
 
-        Each chunk's items go in bulk into a temporary table, then into `work_item` and `work_item_evidence`
-        with one `INSERT … SELECT … ON CONFLICT` per item kind (in order: kinds by first appearance, then
-        record number and key), so ids and first-sighting wins are as with one insert per item.
+        Each chunk's transaction also records how far the run is queued (`run.queued_through`, the chunk's
+        last record number) and the counts so far, so a run killed or failed part way resumes after its last
+        committed chunk, and its report covers every attempt. Within a chunk, items go in bulk into a
+        temporary table, then into `work_item` and `work_item_evidence` with one `INSERT … SELECT … ON
+        CONFLICT` per item kind (kinds by first appearance, then record number and key), so ids and
+        first-sighting wins are as with one insert per item.
         """
         now = _now()
-        stored_rows = new_items = sightings = 0
-        by_kind: dict[str, int] = {}
-        with self._bulk_write() as conn:
-            store_matches = self._run(conn, "run_match_count", {"run_id": run_id}).scalar_one() == 0
-            self._run(conn, "queued_item_create")
+        with self._bulk_connection() as conn:
+            with self._bulk_transaction(conn):
+                progress = self._run(conn, "run_queue_progress", {"run_id": run_id}).one_or_none()
+                if progress is None:
+                    raise KeyError(f"no run {run_id}: start it before queueing")
+                after = -1 if progress.queued_through is None else int(progress.queued_through)
+                report = QueueReport.resumed(run_id, progress.queue_report)
+                params = {"run_id": run_id, "after": after}
+                store_matches = self._run(conn, "run_match_count_after", params).scalar_one() == 0
+                self._run(conn, "queued_item_create")
+            seen = -1
             for matches, items in chunks:
-                if store_matches:
-                    stored = _match_rows(run_id, matches)
-                    self._bulk_insert(conn, "run_match", stored)
-                    stored_rows += stored.height
-                queued, ranges = _queue_order(items)
-                self._run(conn, "queued_item_clear")
-                self._bulk_insert(conn, "queued_item", queued)
-                for kind, first, stop in ranges:
-                    params = {"first": first, "stop": stop, "now": now}
-                    inserted = self._run(conn, "work_item_insert_queued", params).rowcount
-                    sightings += self._run(conn, "work_item_evidence_insert_queued", params).rowcount
-                    new_items += inserted
-                    if inserted:
-                        by_kind[kind] = by_kind.get(kind, 0) + inserted
-            self._run(conn, "queued_item_drop")
-        report = QueueReport(run_id, stored_rows, new_items, sightings - new_items, by_kind)
+                numbers = pl.concat([matches["record_number"], items["record_number"]]).cast(pl.Int64).sort()
+                if numbers.is_empty():
+                    continue
+                if numbers[0] <= seen:
+                    raise ValueError("queue chunks must come in record order (they resume by record number)")
+                seen = int(numbers[-1])
+                matches = matches.filter(pl.col("record_number") > after)
+                items = items.filter(pl.col("record_number") > after)
+                if matches.is_empty() and items.is_empty():
+                    continue
+                with self._bulk_transaction(conn):
+                    if store_matches:
+                        stored = _match_rows(run_id, matches)
+                        self._bulk_insert(conn, "run_match", stored)
+                        report.matches_stored += stored.height
+                    self._queue_items(conn, items, now, report)
+                    after = seen
+                    self._run(conn, "run_queue_progress_update", report.progress(after))
+            with conn.begin():
+                self._run(conn, "queued_item_drop")
         log.info(
-            "run_queued_items", **{k: v for k, v in report.as_dict().items() if k != "by_kind"}, **by_kind
+            "run_queued_items",
+            **{k: v for k, v in report.as_dict().items() if k != "by_kind"},
+            **report.by_kind,
         )
         return report
+
+    def _queue_items(self, conn: Connection, items: pl.DataFrame, now: datetime, report: QueueReport) -> None:
+        """One chunk's items into the queue (see `queue_run_chunks`); counts added to `report`."""
+        queued, ranges = _queue_order(items)
+        self._run(conn, "queued_item_clear")
+        self._bulk_insert(conn, "queued_item", queued)
+        for kind, first, stop in ranges:
+            params = {"first": first, "stop": stop, "now": now}
+            inserted = self._run(conn, "work_item_insert_queued", params).rowcount
+            sightings = self._run(conn, "work_item_evidence_insert_queued", params).rowcount
+            report.new_items += inserted
+            report.corroborated += sightings - inserted
+            if inserted:
+                report.by_kind[kind] = report.by_kind.get(kind, 0) + inserted
 
     # --- worklist -------------------------------------------------------------------------------------
 

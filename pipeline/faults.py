@@ -18,8 +18,9 @@ def fault_point(point: str) -> bool:
     """TEST HOOK (crash-safety tests only): SIGKILL this process when `CSMATCH_FAULT_INJECT` names `point`.
 
     `during_parse`: a first chunk staged, the file not yet fully read; `during_match`: a first chunk's scores
-    written; `during_queue`: inside the queue transaction, after the first work-item insert (uncommitted);
-    `after_queue`: queue committed, run outputs and manifest not yet updated. Unset: does nothing.
+    written; `during_queue`: the first chunk with items queued and committed, the next one's transaction open
+    after its first work-item insert; `after_queue`: every chunk committed, run outputs and manifest not yet
+    updated. Unset: does nothing.
     Returns whether `point` is armed (for `arm_queue_fault`), and never returns when it fires.
     """
     armed = os.environ.get(FAULT_INJECT_ENV) == point
@@ -29,11 +30,20 @@ def fault_point(point: str) -> bool:
 
 
 def arm_queue_fault(db: Database) -> None:
-    """`during_queue`: fire from the engine, right after a statement that writes work items."""
+    """`during_queue`: fire from the engine at the first work-item insert after a chunk's items committed."""
+    inserted = committed = False
 
     def after_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "INSERT INTO work_item" in statement:
-            os.kill(os.getpid(), signal.SIGKILL)
+        nonlocal inserted
+        if statement.startswith("INSERT INTO work_item "):
+            if committed:
+                os.kill(os.getpid(), signal.SIGKILL)
+            inserted = True
+
+    def after_commit(_conn: Any) -> None:
+        nonlocal committed
+        committed = committed or inserted
 
     if fault_point("during_queue"):
         sa.event.listen(db.engine, "after_cursor_execute", after_execute)
+        sa.event.listen(db.engine, "commit", after_commit)

@@ -295,12 +295,13 @@ def match_chunk(run_id: str, chunk_key: str, settings: Settings) -> str:
 
 
 def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[str, Any]:
-    """Turn the run's matches into work items and queue them in one transaction; write the run outputs.
+    """Turn the run's matches into work items and queue them, one transaction per chunk; write the outputs.
 
-    Chunk by chunk, so memory stays flat in the file's size: each scores chunk's matches become work items
-    (with the registry context of that chunk's matched NCPs) and go into the one queue transaction; the next
-    chunk's items are built in a background thread while the database takes this one's. The outputs are
-    then written by streaming the chunks.
+    Chunk by chunk, so memory and the database journal stay flat in the file's size: each scores chunk's
+    matches become work items (with the registry context of that chunk's matched NCPs) and are queued in
+    that chunk's transaction; the next chunk's items are built in a background thread while the database
+    takes this one's. A run killed part way resumes after its last committed chunk. The outputs are then
+    written by streaming the chunks.
     """
     started = time.perf_counter()
     # Queueing never reads the prepared registry: free it (and its blocking index) before the queue's own

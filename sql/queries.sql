@@ -125,10 +125,14 @@ FROM file_manifest WHERE sha256 = :sha256;
 -- ---------------------------------------------------------------- runs
 
 -- name: run_start
+-- A run that finished is queued again from the start (a forced re-run); an unfinished one (killed or failed
+-- part way) keeps its queue progress and resumes after its last committed chunk.
 INSERT INTO run (run_id, source, file_sha256, file_name, model_version, snapshot_id, status, started_at)
 VALUES (:run_id, :source, :file_sha256, :file_name, :model_version, :snapshot_id, 'running', :now)
 ON CONFLICT (run_id) DO UPDATE SET status = 'running', model_version = excluded.model_version,
-    snapshot_id = excluded.snapshot_id, started_at = excluded.started_at, finished_at = NULL;
+    snapshot_id = excluded.snapshot_id, started_at = excluded.started_at, finished_at = NULL,
+    queued_through = CASE WHEN run.status = 'finished' THEN NULL ELSE run.queued_through END,
+    queue_report = CASE WHEN run.status = 'finished' THEN NULL ELSE run.queue_report END;
 
 -- name: run_finish
 UPDATE run SET status = 'finished', finished_at = :now, summary = :summary WHERE run_id = :run_id;
@@ -144,12 +148,19 @@ FROM run WHERE run_id = :run_id;
 -- Queueing sorts each chunk's items (by queue order, by key) in memory, not in temp files.
 SET LOCAL work_mem = '256MB';
 
--- name: run_match_count
-SELECT count(*) FROM run_match WHERE run_id = :run_id;
+-- name: run_queue_progress
+SELECT queued_through, queue_report FROM run WHERE run_id = :run_id;
+
+-- name: run_queue_progress_update
+UPDATE run SET queued_through = :queued_through, queue_report = :queue_report WHERE run_id = :run_id;
+
+-- name: run_match_count_after
+SELECT count(*) FROM run_match WHERE run_id = :run_id AND record_number > :after;
 
 -- name: queued_item_create
--- One chunk of a run's work items; `seq` is their queueing order (on SQLite the rowid).
-CREATE TEMPORARY TABLE queued_item (
+-- One chunk of a run's work items; `seq` is their queueing order (on SQLite the rowid). It outlives the
+-- chunks' transactions (and, after a failure, the run: the next run on the connection empties it first).
+CREATE TEMPORARY TABLE IF NOT EXISTS queued_item (
     seq             INTEGER PRIMARY KEY,
     idempotency_key TEXT NOT NULL,
     item_kind       TEXT NOT NULL,

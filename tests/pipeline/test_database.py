@@ -28,7 +28,7 @@ def db(db_url: str) -> Iterator[Database]:
 
 def test_create_schema_is_idempotent_and_records_versions(db: Database) -> None:
     assert db.create_schema() == []
-    assert db.schema_versions() == [1, 2]
+    assert db.schema_versions() == [1, 2, 3]
 
 
 def test_a_database_at_version_1_gets_only_the_later_migrations(db_url: str) -> None:
@@ -38,8 +38,8 @@ def test_a_database_at_version_1_gets_only_the_later_migrations(db_url: str) -> 
         for statement in baseline.statements:
             conn.exec_driver_sql(statement)
         conn.execute(sa.text("INSERT INTO schema_version VALUES (1, 'schema', '2026-01-01 00:00:00')"))
-    assert database.create_schema() == [2]
-    assert database.schema_versions() == [1, 2]
+    assert database.create_schema() == [2, 3]
+    assert database.schema_versions() == [1, 2, 3]
     database.dispose()
 
 
@@ -259,4 +259,4 @@ def test_hostile_values_are_bound_not_executed(db: Database) -> None:
     db.replace_registry({"ncp": pl.DataFrame({"person_id": [HOSTILE], "last_name": [HOSTILE]})})
     assert db.read_registry(person_ids=[HOSTILE])["ncp"].get_column("last_name").to_list() == [HOSTILE]
     assert db.list_items(worker=HOSTILE, kind=HOSTILE).is_empty()
-    assert db.schema_versions() == [1, 2]  # every table still there
+    assert db.schema_versions() == [1, 2, 3]  # every table still there

@@ -53,11 +53,15 @@ def test_new_hire_run_queues_what_the_rules_imply(db: Database) -> None:
 
 
 def test_requeueing_the_same_run_changes_nothing(db: Database) -> None:
-    _queue_new_hire(db)
+    first = _queue_new_hire(db)
     tables = ("run_match", "work_item", "work_item_evidence")
     before = {t: _count(db, t) for t in tables}
-    again = _queue_new_hire(db)
-    assert (again.matches_stored, again.new_items, again.corroborated) == (0, 0, 0)
+    again = _queue_new_hire(db)  # not finished: resumes after its last committed chunk, nothing is left
+    assert again == first
+    assert {t: _count(db, t) for t in tables} == before
+    db.finish_run(first.run_id, {})
+    forced = _queue_new_hire(db)  # finished: queued again from the start, and every key is known
+    assert (forced.matches_stored, forced.new_items, forced.corroborated) == (0, 0, 0)
     assert {t: _count(db, t) for t in tables} == before
 
 
@@ -103,14 +107,30 @@ def test_dmv_suspension_candidates(db: Database) -> None:
     assert cases == ["C1", "C2"]
 
 
-def test_a_failing_queue_leaves_nothing_behind(db: Database) -> None:
+def test_a_run_never_started_is_refused(db: Database) -> None:
     info = s.run("new_hire", NEW_HIRE_RULES, s.NEW_HIRE_RECEIVED, "f" * 64)
-    # The run was never started: the first item's foreign key to `run` fails after the matches went in.
     matches = s.matches(s.NEW_HIRE_MATCHES[:1], "new_hire", info.file_name)
-    items = _items_for(db, info, matches)
-    with pytest.raises(sa.exc.IntegrityError):
-        db.queue_run(info.run_id, matches, items)
+    with pytest.raises(KeyError, match="no run"):
+        db.queue_run(info.run_id, matches, _items_for(db, info, matches))
     assert (_count(db, "run_match"), _count(db, "work_item"), _count(db, "work_item_evidence")) == (0, 0, 0)
+
+
+def test_a_failing_chunk_keeps_the_chunks_before_it_and_the_retry_completes_the_run(db: Database) -> None:
+    info, matches, items = _started_new_hire(db)
+    early = [(matches.filter(pl.col("record_number") <= 3), items.filter(pl.col("record_number") <= 3))]
+    late = (matches.filter(pl.col("record_number") > 3), items.filter(pl.col("record_number") > 3))
+    broken = (late[0], late[1].with_columns(source=pl.lit(None, dtype=pl.String())))  # NOT NULL
+    with pytest.raises(sa.exc.IntegrityError):
+        db.queue_run_chunks(info.run_id, [*early, broken])
+    kept = db.list_items()
+    assert kept.height > 0 and kept["record_number"].max() <= 3  # chunk 1 committed, chunk 2 rolled back
+    assert _count(db, "run_match") == early[0][0].height
+
+    report = db.queue_run_chunks(info.run_id, [*early, late])  # the retry skips chunk 1
+    assert (report.matches_stored, report.new_items, report.corroborated) == (5, 10, 0)
+    assert report.by_kind == {"locate_hit": 6, "iwo_candidate": 3, "match_review": 1}
+    assert db.list_items().height == 10 and _count(db, "run_match") == 5
+    assert _count(db, "work_item_evidence") == 10
 
 
 def _started_new_hire(db: Database) -> tuple[RunInfo, pl.DataFrame, pl.DataFrame]:
@@ -131,12 +151,19 @@ def _in_queue_order(chunk: pl.DataFrame) -> list[str]:
 
 def test_items_queued_in_chunks_get_ids_in_queue_order(db: Database) -> None:
     info, matches, items = _started_new_hire(db)
-    # Records 3 and 5, then 2, 4 and 6: in each chunk the kinds interleave by record number.
-    chunks = [items.filter(pl.col("record_number") % 2 == r) for r in (1, 0)]
+    # Records 2 and 3, then 4 to 6: in each chunk the kinds interleave by record number.
+    chunks = [items.filter(pl.col("record_number") <= 3), items.filter(pl.col("record_number") > 3)]
     report = db.queue_run_chunks(info.run_id, [(matches.head(2), chunks[0]), (matches.tail(3), chunks[1])])
     assert (report.matches_stored, report.new_items, report.corroborated) == (5, 10, 0)
     expected = list(dict.fromkeys(_in_queue_order(chunks[0]) + _in_queue_order(chunks[1])))
     assert db.list_items().sort("item_id").get_column("idempotency_key").to_list() == expected
+
+
+def test_chunks_out_of_record_order_are_refused(db: Database) -> None:
+    info, matches, items = _started_new_hire(db)
+    late, early = (items.filter(pl.col("record_number") > 3), items.filter(pl.col("record_number") <= 3))
+    with pytest.raises(ValueError, match="record order"):
+        db.queue_run_chunks(info.run_id, [(matches.tail(3), late), (matches.head(2), early)])
 
 
 def test_a_key_seen_twice_in_one_run_is_one_item_with_two_sightings(db: Database) -> None:

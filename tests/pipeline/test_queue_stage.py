@@ -1,5 +1,5 @@
-"""The queue stage builds the next chunk's work items while the database takes this one's: still one
-transaction, in order, and a failure on any chunk queues nothing."""
+"""The queue stage builds the next chunk's work items while the database takes this one's, in order, one
+transaction per chunk: a failure on a chunk keeps the chunks before it, and the retry queues the rest once."""
 
 from __future__ import annotations
 
@@ -50,10 +50,15 @@ def test_one_ahead_keeps_order_and_raises_where_the_producer_failed() -> None:
     assert list(runner._one_ahead(iter([]))) == []
 
 
-def test_a_failure_while_building_a_later_chunk_queues_nothing(
+def test_a_failure_on_a_later_chunk_keeps_the_earlier_ones_and_the_retry_completes_the_run(
     demo: DemoPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = _settings(tmp_path)
+    undisturbed = _settings(tmp_path / "undisturbed")
+    runner.load_registry(str(demo.registry), undisturbed)
+    expected = runner.run_file("new_hire", str(demo.files["new_hire"]), undisturbed)
+    expected_items = _queue(Database(undisturbed.db_url))
+
+    settings = _settings(tmp_path / "failed")
     runner.load_registry(str(demo.registry), settings)
     built = runner.build_work_items
     calls: list[int] = []
@@ -68,11 +73,20 @@ def test_a_failure_while_building_a_later_chunk_queues_nothing(
     with pytest.raises(RuntimeError, match="chunk 3"):
         runner.run_file("new_hire", str(demo.files["new_hire"]), settings)
     db = Database(settings.db_url)
-    assert db.list_items().is_empty()
-    with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM run_match").scalar_one() == 0
+    partial = _queue(db)
+    assert 0 < partial.height < expected_items.height  # chunks 1 and 2 committed, 3 never started
+    assert partial["record_number"].max() < 600 <= expected_items["record_number"].max()
 
-    monkeypatch.setattr(runner, "build_work_items", built)  # the retry queues the run, once
+    monkeypatch.setattr(runner, "build_work_items", built)  # the retry queues chunk 3 only
     summary = runner.run_file("new_hire", str(demo.files["new_hire"]), settings)
     assert len(calls) == 3 and summary["read"] == 900
-    assert db.list_items().height == sum(summary["queued"].values()) > 0
+    assert _queue(db).equals(expected_items)
+    assert summary["queued"] == expected["queued"] and summary["queue"] == expected["queue"]
+    with db.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM run_match").scalar_one()
+    assert stored == expected["queue"]["matches_stored"] > 0
+
+
+def _queue(db: Database) -> pl.DataFrame:
+    """The queue's comparable columns (all but the creation time), by key."""
+    return db.list_items().drop("created_at").sort("idempotency_key")

@@ -191,7 +191,7 @@ def match(chunk: dict[str, str]) -> dict[str, str]:
 
 @task(trigger_rule="none_failed_min_one_success")
 def queue(staged: list[dict[str, Any]], scored: list[dict[str, str]] | None) -> list[dict[str, Any]]:
-    """Queue each staged file's matches in one transaction (idempotent by key) and archive the file."""
+    """Queue each staged file's matches (a transaction per chunk, idempotent by key) and archive the file."""
     from pipeline import runner
 
     settings = csmatch_settings()

@@ -19,7 +19,7 @@ import json
 import resource
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import polars as pl
 
 import loaders
 import matching
+from matching.model import version_stamp
 from pipeline.demo_data import generate_records, generate_registry, write_file
 
 RECEIVED = date(2026, 1, 5)
@@ -64,6 +65,25 @@ def report(name: str, metrics: dict[str, object]) -> None:
                 print(pl.DataFrame(rows))
 
 
+def scale_thresholds(
+    model: matching.Model, sources: list[str], persons: int, scale_persons: int, n: int, seed: int, work: Path
+) -> None:
+    """Calibrate each source again on `scale_persons` NCPs and fit how its review threshold rises."""
+    registry = generate_registry(scale_persons, seed)
+    prepared = matching.prepare_registry(registry.ncp, registry.alias, registry.known_employer)
+    for offset, source in enumerate(sources, start=10):
+        records, truth = batch(source, registry, n, seed + offset, work)
+        at_scale = matching.calibrate(records, truth, prepared, model, source)
+        base = model.thresholds[source]
+        base = base if base.persons else replace(base, persons=persons)
+        model.thresholds[source] = base.with_review_scaling(at_scale)
+        print(
+            f"{source}: review {base.review:.2f} at {base.persons} NCPs, {at_scale.review:.2f}"
+            f" at {scale_persons}"
+        )
+    model.version, model.created = version_stamp()  # decides differently from here
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -75,6 +95,12 @@ def main() -> None:
     parser.add_argument("--write-model", type=Path, help="save the trained, calibrated model here")
     parser.add_argument("--model", type=Path, help="evaluate this model instead of training one")
     parser.add_argument("--dump", type=Path, help="write each source's evaluation truth + matches here")
+    parser.add_argument(
+        "--scale-persons",
+        type=int,
+        help="calibrate again against a registry of this many NCPs and fit each source's review slope"
+        " (Thresholds.review_per_doubling); --model thresholds without a size count as at --persons",
+    )
     args = parser.parse_args()
     figures: dict[str, object] = {"persons": args.persons, "records": args.records}
 
@@ -103,6 +129,10 @@ def main() -> None:
                     calib_records, calib_truth, prepared, model, source
                 )
                 figures[f"calibrate_{source}_s"] = round(time.perf_counter() - t, 2)
+        if args.scale_persons:
+            t = time.perf_counter()
+            scale_thresholds(model, sources, args.persons, args.scale_persons, args.records, args.seed, work)
+            figures["calibrate_at_scale_s"] = round(time.perf_counter() - t, 2)
         figures["thresholds"] = {
             name: {k: round(v, 2) for k, v in asdict(t).items() if isinstance(v, float)}
             for name, t in model.thresholds.items()

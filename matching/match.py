@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import structlog
 
@@ -29,6 +31,11 @@ def output_columns() -> list[str]:
     ]  # fmt: skip
 
 
+def registry_persons(prepared_registry: pl.DataFrame) -> int:
+    """The number of NCPs in a prepared registry (identities are NCPs and their aliases)."""
+    return prepared_registry["person_key"].n_unique()
+
+
 def score_candidates(
     features: pl.DataFrame, registry: pl.DataFrame, model: Model, profile: Profile, cap: int = PAIR_CAP
 ) -> pl.DataFrame:
@@ -44,7 +51,7 @@ def score_candidates(
         records_capped=stats.records_capped,
     )
     codes = comparison_codes(pairs, features, registry, profile)
-    return score(codes, model, n_persons=registry["person_key"].n_unique())
+    return score(codes, model, n_persons=registry_persons(registry))
 
 
 def match_records(
@@ -58,7 +65,8 @@ def match_records(
     chosen = get_profile(profile)
     features = record_features(records, chosen)
     scored = score_candidates(features, prepared_registry, model, chosen)
-    decided = decide(best_candidates(scored, prepared_registry, chosen), model.thresholds_for(chosen.name))
+    thresholds = model.thresholds_for(chosen.name, registry_persons(prepared_registry))
+    decided = decide(best_candidates(scored, prepared_registry, chosen), thresholds)
     explained = explain(decided, features, prepared_registry)
     # One row per matched record, by rec_id (best_candidates' order); rec_id is the records' row.
     out = explained.with_columns(
@@ -97,4 +105,5 @@ def calibrate(
     labels = best.join(numbers, on="rec_id", how="left").join(
         truth.select("record_number", true_person="person_id"), on="record_number", how="left"
     )
-    return calibrate_thresholds(labels, labels["true_person"], target_precision)
+    thresholds = calibrate_thresholds(labels, labels["true_person"], target_precision)
+    return replace(thresholds, persons=registry_persons(prepared_registry))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,28 @@ class Thresholds:
     margin: float = 6.0
     target_precision: float = 0.999
     calibrated_on: dict[str, int] = field(default_factory=dict)
+    persons: int = 0  # registry size (NCPs) calibrated against; 0: unknown, never scaled
+    review_per_doubling: float = 0.0  # bits `review` rises per doubling of the registry beyond `persons`
+
+    def at(self, n_persons: int | None) -> Thresholds:
+        """These thresholds against a registry of `n_persons` NCPs.
+
+        More NCPs mean more look-alikes for every incoming record, so the low review band fills with
+        wrong candidates: `review` rises by `review_per_doubling` bits per doubling beyond the
+        calibrated size (fitted by calibrating at two sizes, `with_review_scaling`), never past
+        `auto`. A smaller registry keeps the calibrated thresholds (its band is only more precise).
+        """
+        if not n_persons or not self.persons or n_persons <= self.persons or not self.review_per_doubling:
+            return self
+        raised = self.review + self.review_per_doubling * math.log2(n_persons / self.persons)
+        return replace(self, review=min(raised, self.auto))
+
+    def with_review_scaling(self, larger: Thresholds) -> Thresholds:
+        """These thresholds, with the review slope fitted from `larger` (calibrated on more NCPs)."""
+        if not self.persons or larger.persons <= self.persons:
+            raise ValueError("review scaling needs calibrations at two known sizes, the second larger")
+        slope = (larger.review - self.review) / math.log2(larger.persons / self.persons)
+        return replace(self, review_per_doubling=max(slope, 0.0))
 
 
 @dataclass
@@ -59,9 +83,11 @@ class Model:
     thresholds: dict[str, Thresholds] = field(default_factory=dict)  # per matching profile
     training: dict[str, Any] = field(default_factory=dict)
 
-    def thresholds_for(self, profile: str) -> Thresholds:
-        """The profile's calibrated thresholds; a profile never calibrated uses `new_hire`'s."""
-        return self.thresholds.get(profile) or self.thresholds.get("new_hire") or Thresholds()
+    def thresholds_for(self, profile: str, n_persons: int | None = None) -> Thresholds:
+        """The profile's calibrated thresholds against a registry of `n_persons` NCPs (`Thresholds.at`);
+        a profile never calibrated uses `new_hire`'s."""
+        chosen = self.thresholds.get(profile) or self.thresholds.get("new_hire") or Thresholds()
+        return chosen.at(n_persons)
 
     def weight(self, comparison: str, level: str) -> float:
         """log2(m/u) of a level; 0 for `null`."""
@@ -103,6 +129,12 @@ class Model:
             if missing:
                 raise ValueError(f"model lacks parameters for {comparison} levels {sorted(set(missing))}")
         return model
+
+
+def version_stamp() -> tuple[str, str]:
+    """A new model's (version, created): every model that decides differently gets a new version."""
+    created = datetime.now(UTC)
+    return f"fs-{created:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}", created.isoformat(timespec="seconds")
 
 
 def load_model(path: Path | None = None) -> Model:

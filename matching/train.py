@@ -6,8 +6,6 @@ EM runs over the distinct comparison-level patterns and their counts, never over
 from __future__ import annotations
 
 import math
-import uuid
-from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -16,7 +14,7 @@ from matching.block import candidate_pairs
 from matching.compare import LEVELS, comparison_codes, level_code
 from matching.decide import different_people
 from matching.features import record_features
-from matching.model import M_START, Model, Thresholds
+from matching.model import M_START, Model, Thresholds, version_stamp
 from matching.profiles import Profile, get_profile
 from matching.score import score
 
@@ -130,10 +128,10 @@ def train(
     u = estimate_u(features, prepared_registry, chosen, u_pairs, seed)
     pairs, stats = candidate_pairs(features, prepared_registry, chosen)
     codes = comparison_codes(pairs, features, prepared_registry, chosen)
-    created = datetime.now(UTC)
+    version, created = version_stamp()
     model = Model(
-        version=f"fs-{created:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}",
-        created=created.isoformat(timespec="seconds"),
+        version=version,
+        created=created,
         match_rate=0.5,
         m={c: {lvl: M_START[c][lvl] for lvl in LEVELS[c][1:]} for c in LEVELS},
         u=u,

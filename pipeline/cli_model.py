@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -57,9 +57,11 @@ def train_command(
     batch = read_records(records, key, received)
     model = matching.train(batch, prepared, key, thresholds=matching.load_model().thresholds)
     if truth is not None:
-        model.thresholds[matching.get_profile(key).name] = matching.calibrate(
-            batch, pl.read_parquet(truth), prepared, model, key, target_precision
-        )
+        # Calibrated at this registry's size; how review rises on a larger registry is carried over.
+        profile = matching.get_profile(key).name
+        calibrated = matching.calibrate(batch, pl.read_parquet(truth), prepared, model, key, target_precision)
+        slope = model.thresholds_for(profile).review_per_doubling
+        model.thresholds[profile] = replace(calibrated, review_per_doubling=slope)
     model.save(out)
     typer.echo(
         json.dumps(

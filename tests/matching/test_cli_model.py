@@ -45,7 +45,9 @@ def test_train_then_evaluate(tmp_path: Path) -> None:
     model = matching.load_model(model_path)
     assert summary["version"] == model.version
     assert model.training["records"] == 1500
-    assert model.thresholds["new_hire"].calibrated_on["records"] > 0
+    calibrated, shipped = model.thresholds["new_hire"], matching.load_model().thresholds["new_hire"]
+    assert calibrated.calibrated_on["records"] > 0
+    assert (calibrated.persons, calibrated.review_per_doubling) == (2000, shipped.review_per_doubling)
 
     # a run's matches file: auto/review rows of match_records
     parsed = loaders.parse_file("new_hire", demo.files["new_hire"], received_date=RECEIVED)

@@ -263,7 +263,9 @@ def stage_file(
         "snapshot_id": snapshot.snapshot_id,
         "model_version": model.version,
         "thresholds": {
-            k: v for k, v in asdict(model.thresholds_for(spec.matching_profile)).items() if k in THRESHOLDS
+            k: v
+            for k, v in asdict(model.thresholds_for(spec.matching_profile, snapshot.rows["ncp"])).items()
+            if k in THRESHOLDS
         },
         "chunks": chunks,
         "read": read,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+import matching
 from pipeline.cli import app
 from pipeline.database import Database
 from pipeline.demo_data import DemoPaths, make_demo
@@ -152,3 +155,22 @@ def test_dispositions_become_labels_that_evaluate_reads(demo: DemoPaths, env: di
     assert f"{judged.height} records" in output
     right = int(judged.get_column("right").sum())
     assert f"{right / judged.height:.4f}" in output  # precision of the reviewed matches, as judged
+
+
+def test_a_run_decides_with_the_review_threshold_of_its_registry_size(
+    demo: DemoPaths, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thresholds calibrated on a tenth of the registry: review rises by the slope × log2(10), recorded."""
+    model = matching.load_model()
+    calibrated = replace(model.thresholds["new_hire"], persons=300, review_per_doubling=1.0)
+    model.thresholds["new_hire"] = calibrated
+    model.save(tmp_path / "model.json")
+    monkeypatch.setenv("CSMATCH_MODEL_PATH", str(tmp_path / "model.json"))
+    assert cli("registry", "load", str(demo.registry))[0] == 0
+    code, output = cli("run", "new-hire", str(demo.files["new_hire"]))
+    assert code == 0, output
+    out = run_dir(env, output)
+    review = json.loads((out / "summary.json").read_text())["thresholds"]["review"]
+    assert review == pytest.approx(calibrated.review + math.log2(3_000 / 300))
+    reviews = pl.read_parquet(out / "matches.parquet").filter(pl.col("decision") == "review")
+    assert reviews.height > 0 and reviews["match_weight"].min() >= review

@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--splink", action="store_true", help="also run the Splink anchor and print ratios")
-    parser.add_argument("--chunk-size", type=int, help="records per match chunk (default: settings)")
+    parser.add_argument("--chunk-size", type=int, help="records per match chunk (default: the source's)")
     parser.add_argument("--splink-train-records", type=int, default=100_000, help="Splink's training batch")
     parser.add_argument("--model", type=Path, help="csmatch model JSON (default: the shipped model)")
     parser.add_argument("--db", help="registry scenario: database URL (default: a fresh SQLite file)")

@@ -169,6 +169,10 @@ class SourceSpec:
     transforms: tuple[Transform, ...] = ()
     derived_fields: tuple[Field, ...] = ()  # made by transforms, then checked like any field
     record_rules: tuple[RequireAny, ...] = ()
+    # Records per match chunk unless the operator sets one (CSMATCH_CHUNK_SIZE): bounds a chunk's memory
+    # while it is matched and the chunk before it is queued; a source with more candidates and work items
+    # per record takes smaller chunks.
+    chunk_records: int = 250_000
 
     @property
     def cli_name(self) -> str:

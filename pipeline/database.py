@@ -42,11 +42,13 @@ log = get_logger(__name__)
 BATCH_ROWS = 100_000
 # SQLite: rows converted to Python values at a time (small enough for the allocator to reuse its memory),
 # rows per multi-row INSERT (bounded by the 999 parameters older SQLite builds allow), and the page cache
-# (KiB) and temp store of `_bulk_write` (queueing a million work items: 2x faster than the 2 MiB default).
+# (KiB), temp store and WAL checkpoint interval (pages) of `_bulk_write`: queueing a million work items 2x
+# faster than the 2 MiB default cache; index pages changed by several chunks' commits written to the
+# database once per 1 GiB of WAL, not once per commit (20M wage records: 103 -> 89 GB written).
 SQLITE_BATCH_ROWS = 16_384
 SQLITE_ROWS_PER_INSERT = 64
 SQLITE_MAX_PARAMETERS = 999
-SQLITE_BULK_PRAGMAS = {"cache_size": -262_144, "temp_store": 2}
+SQLITE_BULK_PRAGMAS = {"cache_size": -262_144, "temp_store": 2, "wal_autocheckpoint": 262_144}
 
 # Registry extract tables and their frame types: `loaders.registry.REGISTRY_SCHEMAS`.
 REGISTRY_TABLES = tuple(REGISTRY_SCHEMAS)
@@ -722,11 +724,11 @@ class Database:
     def _item_select(self) -> sa.Select[Any]:
         item = sa.table("work_item", *map(sa.column, ITEM_COLUMNS))
         ncp = sa.table("registry_ncp", sa.column("person_id"), sa.column("ssn"))
-        evidence = sa.table("work_item_evidence", sa.column("idempotency_key"))
+        evidence = sa.table("work_item_evidence", sa.column("item_id"))
         count = (
             sa.select(sa.func.count())
             .select_from(evidence)
-            .where(evidence.c.idempotency_key == item.c.idempotency_key)
+            .where(evidence.c.item_id == item.c.item_id)
             .scalar_subquery()
         )
         return (

@@ -11,7 +11,7 @@ import io
 import json
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -234,7 +234,7 @@ def stage_file(
             parsed = loaders.iter_parsed_chunks(
                 spec.name,
                 path,
-                chunk_size=settings.chunk_size,
+                chunk_size=settings.chunk_size or spec.chunk_records,
                 received_date=received,
                 file_name=incoming.name,
             )
@@ -296,19 +296,18 @@ def match_chunk(run_id: str, chunk_key: str, settings: Settings) -> str:
     return key
 
 
-def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[str, Any]:
+def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dict[str, Any]:
     """Turn the run's matches into work items and queue them, one transaction per chunk; write the outputs.
 
     Chunk by chunk, so memory and the database journal stay flat in the file's size: each scores chunk's
     matches become work items (with the registry context of that chunk's matched NCPs) and are queued in
     that chunk's transaction; the next chunk's items are built in a background thread while the database
-    takes this one's. A run killed part way resumes after its last committed chunk. The outputs are then
-    written by streaming the chunks.
+    takes this one's. `score_keys` is read in that thread as the queue goes, so a lazy one matches each
+    chunk there too (`run_file`).
+    A run killed part way resumes after its last committed chunk. The outputs are then written by
+    streaming the chunks.
     """
     started = time.perf_counter()
-    # Queueing never reads the prepared registry: free it (and its blocking index) before the queue's own
-    # working set grows on top of it; a next file's first chunk reads it back from the local cache.
-    _IN_PROCESS.clear()
     ws = Workspace.open(settings)
     stage = ws.get_json(ws.work_key(run_id, "stage.json"))
     spec = get_source(stage["source"])
@@ -325,9 +324,11 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     counts = {"matched_auto": 0, "matched_review": 0, "candidates_scored": 0}
     iwo_due: list[pl.DataFrame] = []
     match_keys: list[str] = []
+    scored: list[str] = []
 
     def work_items() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         for score_key in score_keys:
+            scored.append(score_key)
             scores = ws.get_frame(score_key)
             matches = scores.filter(pl.col("decision").is_in(["auto", "review"]))
             records = ws.get_frame(score_key.replace("/scores-", "/records-")).join(
@@ -352,7 +353,7 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
     summary["iwo_due_dates"] = _iwo_due_dates(pl.concat(iwo_due))
     summary["timings"] = {
         "parse_seconds": stage["parse_seconds"],
-        "match_seconds": round(sum(ws.get_json(_timing_key(k))["match_seconds"] for k in score_keys), 3),
+        "match_seconds": round(sum(ws.get_json(_timing_key(k))["match_seconds"] for k in scored), 3),
         "queue_seconds": round(time.perf_counter() - started, 3),
     }
     summary["queued_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -360,7 +361,7 @@ def queue_run(run_id: str, score_keys: list[str], settings: Settings) -> dict[st
         settings.out / "runs" / run_id,
         {
             "matches.parquet": _parquet_of(ws, match_keys),
-            "scores.parquet": _parquet_of(ws, score_keys),
+            "scores.parquet": _parquet_of(ws, scored),
             "quarantine.parquet": ws.get_frame(ws.work_key(run_id, "quarantine.parquet")).write_parquet,
         },
         summary,
@@ -442,19 +443,31 @@ def run_file(
     force: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """All three stages in this process, then the HTML report; AlreadyProcessed for a file seen before."""
+    """All three stages in this process, then the HTML report; AlreadyProcessed for a file seen before.
+
+    Each chunk is matched in `queue_run`'s background thread, just before its work items are built there:
+    on two cores the matcher's CPU work overlaps the database's writes of the chunk before.
+    """
     stage = stage_file(source, uri, settings, received_date=received_date, force=force)
     if stage is None:
         raise AlreadyProcessed("this file was processed before (same sha256); use --force to re-run it")
-    total = len(stage["chunks"])
-    score_keys = []
-    for done, chunk in enumerate(stage["chunks"], start=1):
-        score_keys.append(match_chunk(stage["run_id"], chunk, settings))
-        if progress:
-            progress("match", done, total)
-    summary = queue_run(stage["run_id"], score_keys, settings)
+    summary = queue_run(stage["run_id"], _matched(stage, settings, progress), settings)
     write_run_report(settings.out / "runs" / stage["run_id"])
     return summary
+
+
+def _matched(
+    stage: dict[str, Any], settings: Settings, progress: Callable[[str, int, int], None] | None
+) -> Iterator[str]:
+    """The staged run's chunks matched in order (their scores keys); the prepared registry is freed after
+    the last one, before the queue's working set grows further (the next file reads it back from the
+    cache)."""
+    total = len(stage["chunks"])
+    for done, chunk in enumerate(stage["chunks"], start=1):
+        yield match_chunk(stage["run_id"], chunk, settings)
+        if progress:
+            progress("match", done, total)
+    _IN_PROCESS.clear()
 
 
 def reject_file(uri: str, rejected: FileRejected) -> None:

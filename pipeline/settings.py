@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     landing: str | None = None  # local folder or s3://bucket/prefix; default <out>/landing
     model_path: Path | None = None  # None: the model that ships with the package
     log_level: str = "INFO"
-    chunk_size: int = 250_000  # records per match chunk (also the Airflow fan-out unit)
+    chunk_size: int | None = None  # records per match chunk (the Airflow fan-out unit); None: the source's
     # Work-rule thresholds (dollars / months); see worklists.rules.
     levy_min_arrears: float = 500.0
     levy_min_balance: float = 100.0

@@ -204,13 +204,14 @@ FROM queued_item WHERE seq >= :first AND seq < :stop ORDER BY seq
 ON CONFLICT (idempotency_key) DO NOTHING;
 
 -- name: work_item_evidence_insert_queued
--- In key order (the primary-key inserts stay local); a repeated sighting keeps its first row (lowest seq).
-INSERT INTO work_item_evidence (idempotency_key, run_id, record_number, source, file_sha256, file_name,
-    match_weight, match_probability, decision, added_at)
-SELECT idempotency_key, run_id, record_number, source, file_sha256, file_name, match_weight,
-    match_probability, decision, :now
-FROM queued_item WHERE seq >= :first AND seq < :stop ORDER BY idempotency_key, record_number, seq
-ON CONFLICT (idempotency_key, run_id, record_number) DO NOTHING;
+-- Each item's id by its key; in (record, item) order, so the sightings append to the key's B-tree. A repeated
+-- sighting keeps its first row (lowest seq).
+INSERT INTO work_item_evidence (item_id, run_id, record_number, match_weight, match_probability, decision,
+    added_at)
+SELECT w.item_id, q.run_id, q.record_number, q.match_weight, q.match_probability, q.decision, :now
+FROM queued_item q JOIN work_item w ON w.idempotency_key = q.idempotency_key
+WHERE q.seq >= :first AND q.seq < :stop ORDER BY q.record_number, w.item_id, q.seq
+ON CONFLICT (run_id, record_number, item_id) DO NOTHING;
 
 -- ---------------------------------------------------------------- worklist
 
@@ -245,9 +246,9 @@ WHERE item_id = :item_id AND status <> 'resolved';
 SELECT status FROM work_item WHERE item_id = :item_id;
 
 -- name: labels
-SELECT w.item_id, w.item_kind, w.disposition, w.resolved_at, w.person_id, e.source, e.file_name,
-    e.file_sha256, e.record_number, e.run_id
-FROM work_item w JOIN work_item_evidence e ON e.idempotency_key = w.idempotency_key
+SELECT w.item_id, w.item_kind, w.disposition, w.resolved_at, w.person_id, r.source, r.file_name,
+    r.file_sha256, e.record_number, e.run_id
+FROM work_item w JOIN work_item_evidence e ON e.item_id = w.item_id JOIN run r ON r.run_id = e.run_id
 WHERE w.status = 'resolved' AND w.disposition <> 'duplicate'
 ORDER BY w.item_id, e.run_id, e.record_number;
 
@@ -260,7 +261,7 @@ SELECT item_id, idempotency_key, item_kind, case_id, person_id, caseworker_id, o
 FROM work_item WHERE item_id = :item_id;
 
 -- name: audit_evidence
-SELECT e.source, e.record_number, e.decision, e.added_at, e.match_weight, e.match_probability,
+SELECT r.source, e.record_number, e.decision, e.added_at, e.match_weight, e.match_probability,
     m.person_id AS matched_person_id, m.blocking_rules, m.reasons, m.evidence, m.runner_up_person_id,
     m.runner_up_weight,
     r.run_id, r.model_version, r.snapshot_id, r.started_at AS run_started_at,
@@ -268,7 +269,7 @@ SELECT e.source, e.record_number, e.decision, e.added_at, e.match_weight, e.matc
     f.sha256 AS file_sha256, f.file_name, f.received_at AS file_received_at, f.size_bytes AS file_size_bytes,
     f.status AS file_status
 FROM work_item w
-JOIN work_item_evidence e ON e.idempotency_key = w.idempotency_key
+JOIN work_item_evidence e ON e.item_id = w.item_id
 JOIN run r ON r.run_id = e.run_id
 JOIN file_manifest f ON f.sha256 = r.file_sha256
 LEFT JOIN run_match m ON m.run_id = e.run_id AND m.record_number = e.record_number

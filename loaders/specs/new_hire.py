@@ -11,6 +11,9 @@ NEW_HIRE = SourceSpec(
     landing_prefix="new_hire/",
     matching_profile="new_hire",
     work_rules=("locate_hit", "iwo_candidate"),
+    # More candidates and work items per record than wage records: with matching overlapping the queue, 1M W4
+    # records against 2M NCPs peaked at 3.6 GB in 250k-record chunks, 2.8 GB in 125k (docs/performance.md).
+    chunk_records=125_000,
     layout=h4_layout(
         "W4",
         801,

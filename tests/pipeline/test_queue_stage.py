@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
+from loaders.sources import get_source
 from pipeline import runner
 from pipeline.database import Database
 from pipeline.demo_data import DemoPaths, make_demo
@@ -90,3 +92,42 @@ def test_a_failure_on_a_later_chunk_keeps_the_earlier_ones_and_the_retry_complet
 def _queue(db: Database) -> pl.DataFrame:
     """The queue's comparable columns (all but the creation time), by key."""
     return db.list_items().drop("created_at").sort("idempotency_key")
+
+
+def test_run_file_matches_the_next_chunk_while_the_database_takes_this_one(
+    demo: DemoPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path)
+    runner.load_registry(str(demo.registry), settings)
+    matched, queued = [], []
+    match_chunk, queue_chunks = runner.match_chunk, Database.queue_run_chunks
+
+    def match_recorded(run_id: str, chunk: str, settings: Settings) -> str:
+        matched.append((threading.current_thread().name, len(queued)))
+        return match_chunk(run_id, chunk, settings)
+
+    def queue_recorded(db: Database, run_id: str, chunks: Iterator[Any]) -> Any:
+        def recorded() -> Iterator[Any]:
+            for chunk in chunks:
+                queued.append(threading.current_thread().name)
+                yield chunk
+
+        return queue_chunks(db, run_id, recorded())
+
+    monkeypatch.setattr(runner, "match_chunk", match_recorded)
+    monkeypatch.setattr(Database, "queue_run_chunks", queue_recorded)
+    summary = runner.run_file("new_hire", str(demo.files["new_hire"]), settings)
+    assert summary["read"] == 900 and len(matched) == len(queued) >= 3
+    assert {name for name, _ in matched}.isdisjoint(queued)  # matching is off the database's thread
+    assert matched[-1][1] >= 1  # the last chunk was matched after the database had taken the first
+
+
+def test_chunks_default_to_the_source_size_unless_the_operator_sets_one(
+    demo: DemoPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = get_source("new_hire")
+    monkeypatch.setattr(runner, "get_source", lambda name: replace(spec, chunk_records=200))
+    settings = _settings(tmp_path).model_copy(update={"chunk_size": None})
+    runner.load_registry(str(demo.registry), settings)
+    assert len(runner.stage_file("new_hire", str(demo.files["new_hire"]), settings)["chunks"]) == 5
+    assert spec.chunk_records == 125_000 and get_source("dmv").chunk_records == 250_000

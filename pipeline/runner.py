@@ -303,9 +303,8 @@ def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dic
     matches become work items (with the registry context of that chunk's matched NCPs) and are queued in
     that chunk's transaction; the next chunk's items are built in a background thread while the database
     takes this one's. `score_keys` is read in that thread as the queue goes, so a lazy one matches each
-    chunk there too (`run_file`).
-    A run killed part way resumes after its last committed chunk. The outputs are then written by
-    streaming the chunks.
+    chunk there too (`run_file`); `timings.queue_seconds` then includes that matching. A run killed part
+    way resumes after its last committed chunk. The outputs are then written by streaming the chunks.
     """
     started = time.perf_counter()
     ws = Workspace.open(settings)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 import sql
 from pipeline.database import Database, RegistryLoadError, conform_registry, normalise_url
+from tests.schema_at import migrate_through
 from tests.worklists.scenario import KNOWN_ADDRESS, KNOWN_EMPLOYER, NCP, NCP_CASE, REGISTRY
 
 HOSTILE = "O'BRIEN'); DROP TABLE X;--"
@@ -28,7 +29,7 @@ def db(db_url: str) -> Iterator[Database]:
 
 def test_create_schema_is_idempotent_and_records_versions(db: Database) -> None:
     assert db.create_schema() == []
-    assert db.schema_versions() == [1, 2, 3, 4]
+    assert db.schema_versions() == [1, 2, 3, 4, 5]
 
 
 def test_a_database_at_version_1_gets_only_the_later_migrations(db_url: str) -> None:
@@ -38,21 +39,15 @@ def test_a_database_at_version_1_gets_only_the_later_migrations(db_url: str) -> 
         for statement in baseline.statements:
             conn.exec_driver_sql(statement)
         conn.execute(sa.text("INSERT INTO schema_version VALUES (1, 'schema', '2026-01-01 00:00:00')"))
-    assert database.create_schema() == [2, 3, 4]
-    assert database.schema_versions() == [1, 2, 3, 4]
+    assert database.create_schema() == [2, 3, 4, 5]
+    assert database.schema_versions() == [1, 2, 3, 4, 5]
     database.dispose()
 
 
 def test_migration_4_keeps_every_sighting_and_resolves_its_item(db_url: str) -> None:
     database = Database(db_url)
+    migrate_through(database, 3)
     with database.engine.begin() as conn:
-        for migration in sql.migrations(database.dialect)[:3]:
-            for statement in migration.statements:
-                conn.exec_driver_sql(statement)
-            conn.execute(
-                sa.text("INSERT INTO schema_version VALUES (:v, :n, '2026-01-01 00:00:00')"),
-                {"v": migration.version, "n": migration.name},
-            )
         conn.execute(sa.text(
             "INSERT INTO file_manifest VALUES ('f1', 'new_hire', 'nh.txt', 10, '2026-01-01 00:00:00', "
             "'processed', NULL, 1, '2026-01-01 00:00:00', '2026-01-01')"))  # fmt: skip
@@ -71,7 +66,7 @@ def test_migration_4_keeps_every_sighting_and_resolves_its_item(db_url: str) -> 
             conn.execute(sa.text(
                 "INSERT INTO work_item_evidence VALUES (:key, :run, :n, 'new_hire', 'f1', 'nh.txt', 3.5, "
                 "0.9, 'auto', '2026-01-01 00:00:00')"), {"key": key, "run": run, "n": number})  # fmt: skip
-    assert database.create_schema() == [4]
+    assert database.create_schema() == [4, 5]
     counts = dict(database.list_items().select("idempotency_key", "evidence_count").iter_rows())
     assert counts == {"k1": 2, "k2": 1}
     item_id = database.list_items().filter(pl.col("idempotency_key") == "k1").item(0, "item_id")
@@ -298,4 +293,4 @@ def test_hostile_values_are_bound_not_executed(db: Database) -> None:
     db.replace_registry({"ncp": pl.DataFrame({"person_id": [HOSTILE], "last_name": [HOSTILE]})})
     assert db.read_registry(person_ids=[HOSTILE])["ncp"].get_column("last_name").to_list() == [HOSTILE]
     assert db.list_items(worker=HOSTILE, kind=HOSTILE).is_empty()
-    assert db.schema_versions() == [1, 2, 3, 4]  # every table still there
+    assert db.schema_versions() == [1, 2, 3, 4, 5]  # every table still there

@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.database import Database, QueueReport
+from tests.schema_at import migrate_through
 from tests.worklists import scenario as s
-from worklists import RunInfo
+from worklists import RunInfo, keys
 
 NEW_HIRE_RULES = ("locate_hit", "iwo_candidate")
 
@@ -70,6 +71,25 @@ def test_the_same_records_in_another_file_only_corroborate(db: Database) -> None
     resent = _queue_new_hire(db, "b" * 64)
     assert (resent.new_items, resent.corroborated, resent.matches_stored) == (0, 10, 5)
     assert db.list_items().get_column("evidence_count").to_list() == [2] * 10
+
+
+def test_items_queued_with_full_length_keys_are_still_corroborated_after_migration_5(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(db_url)
+    migrate_through(database, 4)
+    database.replace_registry(s.REGISTRY)
+    with monkeypatch.context() as before_5:
+        before_5.setattr(keys, "KEY_HEX_CHARS", 64)
+        assert _queue_new_hire(database, "a" * 64).new_items == 10
+    assert set(database.list_items().get_column("idempotency_key").str.len_chars()) == {64}
+    assert database.create_schema() == [5]
+    resent = _queue_new_hire(database, "b" * 64)
+    assert (resent.new_items, resent.corroborated) == (0, 10)
+    items = database.list_items()
+    assert set(items.get_column("idempotency_key").str.len_chars()) == {32}
+    assert items.get_column("evidence_count").to_list() == [2] * 10
+    database.dispose()
 
 
 def test_a_wage_record_confirming_a_new_hire_employer_is_corroboration(db: Database) -> None:
@@ -143,10 +163,9 @@ def _started_new_hire(db: Database) -> tuple[RunInfo, pl.DataFrame, pl.DataFrame
 
 
 def _in_queue_order(chunk: pl.DataFrame) -> list[str]:
-    """A chunk's keys as queued: kinds by first appearance, each by record number then key."""
-    ordered = chunk.sort("record_number", "idempotency_key")
-    kinds = ordered.get_column("item_kind").unique(maintain_order=True)
-    return [k for kind in kinds for k in ordered.filter(pl.col("item_kind") == kind)["idempotency_key"]]
+    """A chunk's keys as queued: kinds by first appearance (by record number, then key), each by key."""
+    kinds = chunk.sort("record_number", "idempotency_key").get_column("item_kind").unique(maintain_order=True)
+    return [k for kind in kinds for k in chunk.filter(pl.col("item_kind") == kind)["idempotency_key"].sort()]
 
 
 def test_items_queued_in_chunks_get_ids_in_queue_order(db: Database) -> None:

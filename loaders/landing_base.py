@@ -12,7 +12,7 @@ import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -97,19 +97,26 @@ def ensure_private_dir(path: Path) -> None:
         directory.mkdir(mode=0o700, exist_ok=True)
 
 
-def write_atomically(dest: Path, writer: Callable[[BinaryIO], object]) -> None:
-    """Write `dest` through a 0600 temp file in the same folder, then rename it into place."""
+@contextmanager
+def atomic_file(dest: Path) -> Iterator[BinaryIO]:
+    """A 0600 temp file in `dest`'s folder, renamed into place when the block ends cleanly (else removed)."""
     ensure_private_dir(dest.parent)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            writer(out)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomically(dest: Path, writer: Callable[[BinaryIO], object]) -> None:
+    """Write `dest` through a 0600 temp file in the same folder, then rename it into place."""
+    with atomic_file(dest) as out:
+        writer(out)
 
 
 def now_utc() -> datetime:

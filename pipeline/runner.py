@@ -17,10 +17,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
-import pyarrow.parquet as pq
 
 import loaders
 import matching
@@ -32,7 +31,7 @@ from loaders.sources import SOURCES, get_source
 from pipeline.database import Database, Snapshot
 from pipeline.faults import arm_queue_fault, fault_point
 from pipeline.log import get_logger
-from pipeline.outputs import Writer, write_run_outputs
+from pipeline.outputs import streamed_parquet, write_run_outputs
 from pipeline.report import write_run_report
 from pipeline.settings import Settings
 from worklists import RulesConfig, RunInfo, build_work_items
@@ -304,7 +303,8 @@ def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dic
     that chunk's transaction; the next chunk's items are built in a background thread while the database
     takes this one's. `score_keys` is read in that thread as the queue goes, so a lazy one matches each
     chunk there too (`run_file`); `timings.queue_seconds` then includes that matching. A run killed part
-    way resumes after its last committed chunk. The outputs are then written by streaming the chunks.
+    way resumes after its last committed chunk. The matches and scores outputs are written in that thread
+    too, chunk by chunk, and put in place once every chunk is queued.
     """
     started = time.perf_counter()
     ws = Workspace.open(settings)
@@ -322,10 +322,12 @@ def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dic
     config = RulesConfig.from_settings(settings)
     counts = {"matched_auto": 0, "matched_review": 0, "candidates_scored": 0}
     iwo_due: list[pl.DataFrame] = []
-    match_keys: list[str] = []
     scored: list[str] = []
+    run_dir = settings.out / "runs" / run_id
 
-    def work_items() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    def work_items(
+        to_matches: Callable[[pl.DataFrame], None], to_scores: Callable[[pl.DataFrame], None]
+    ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         for score_key in score_keys:
             scored.append(score_key)
             scores = ws.get_frame(score_key)
@@ -342,11 +344,16 @@ def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dic
             counts["matched_auto"] += int((decisions == "auto").sum())
             counts["matched_review"] += int((decisions == "review").sum())
             counts["candidates_scored"] += scores.height
-            match_keys.append(ws.put_frame(score_key.replace("/scores-", "/matches-"), matches))
+            to_matches(matches)
+            to_scores(scores)
             yield matches, items
 
     arm_queue_fault(ws.db)
-    queued = ws.db.queue_run_chunks(run_id, _one_ahead(work_items()))
+    with (
+        streamed_parquet(run_dir / "matches.parquet") as to_matches,
+        streamed_parquet(run_dir / "scores.parquet") as to_scores,
+    ):
+        queued = ws.db.queue_run_chunks(run_id, _one_ahead(work_items(to_matches, to_scores)))
     fault_point("after_queue")
     summary = _summary(stage, counts, queued.as_dict())
     summary["iwo_due_dates"] = _iwo_due_dates(pl.concat(iwo_due))
@@ -356,13 +363,9 @@ def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dic
         "queue_seconds": round(time.perf_counter() - started, 3),
     }
     summary["queued_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    run_dir = write_run_outputs(
-        settings.out / "runs" / run_id,
-        {
-            "matches.parquet": _parquet_of(ws, match_keys),
-            "scores.parquet": _parquet_of(ws, scored),
-            "quarantine.parquet": ws.get_frame(ws.work_key(run_id, "quarantine.parquet")).write_parquet,
-        },
+    write_run_outputs(
+        run_dir,
+        {"quarantine.parquet": ws.get_frame(ws.work_key(run_id, "quarantine.parquet")).write_parquet},
         summary,
     )
     ws.db.finish_run(run_id, summary)
@@ -390,19 +393,6 @@ def _iwo_due_dates(iwo: pl.DataFrame) -> dict[str, int]:
     """How many distinct IWO candidates of the run fall due on each date (the 2-business-day rule)."""
     counts = iwo.unique("key").group_by("due_date").len().sort("due_date")
     return {str(day): int(n) for day, n in counts.iter_rows()}
-
-
-def _parquet_of(ws: Workspace, keys: list[str]) -> Writer:
-    """A writer of the frames at `keys` (same columns) as one parquet file, one frame in memory at a time."""
-
-    def write(out: BinaryIO) -> None:
-        first = ws.get_frame(keys[0])  # a file has >= 1 chunk
-        with pq.ParquetWriter(out, first.to_arrow().schema) as parquet:
-            parquet.write_table(first.to_arrow())
-            for key in keys[1:]:
-                parquet.write_table(ws.get_frame(key).select(first.columns).cast(first.schema).to_arrow())
-
-    return write
 
 
 COUNT_KEYS = ("read", "parsed", "quarantined", "matched_auto", "matched_review", "unmatched")

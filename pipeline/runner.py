@@ -11,9 +11,9 @@ import io
 import json
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -352,8 +352,10 @@ def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dic
     with (
         streamed_parquet(run_dir / "matches.parquet") as to_matches,
         streamed_parquet(run_dir / "scores.parquet") as to_scores,
+        # Closed first: a failed queue waits for the chunk being built, which writes to the outputs.
+        closing(_one_ahead(work_items(to_matches, to_scores))) as chunks,
     ):
-        queued = ws.db.queue_run_chunks(run_id, _one_ahead(work_items(to_matches, to_scores)))
+        queued = ws.db.queue_run_chunks(run_id, chunks)
     fault_point("after_queue")
     summary = _summary(stage, counts, queued.as_dict())
     summary["iwo_due_dates"] = _iwo_due_dates(pl.concat(iwo_due))
@@ -374,7 +376,7 @@ def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dic
     return summary
 
 
-def _one_ahead(chunks: Iterator[_T]) -> Iterator[_T]:
+def _one_ahead(chunks: Iterator[_T]) -> Generator[_T, None, None]:
     """`chunks`, produced one ahead in a background thread (polars and the database drivers release the
     GIL, so producing the next overlaps consuming this one); the producer's exceptions are raised here."""
     done = object()

@@ -4,6 +4,7 @@ transaction per chunk: a failure on a chunk keeps the chunks before it, and the 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -120,6 +121,36 @@ def test_run_file_matches_the_next_chunk_while_the_database_takes_this_one(
     assert summary["read"] == 900 and len(matched) == len(queued) >= 3
     assert {name for name, _ in matched}.isdisjoint(queued)  # matching is off the database's thread
     assert matched[-1][1] >= 1  # the last chunk was matched after the database had taken the first
+
+
+def test_a_failed_queue_waits_for_the_chunk_being_built_and_leaves_no_outputs(
+    demo: DemoPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path)
+    runner.load_registry(str(demo.registry), settings)
+    built = runner.build_work_items
+    finished: list[int] = []
+    outputs_open: list[list[str]] = []
+
+    def slow_second(*args: Any, **kwargs: Any) -> pl.DataFrame:
+        items = built(*args, **kwargs)
+        if len(finished) == 1:
+            time.sleep(0.5)  # still building (and writing to the outputs) when the database fails
+        finished.append(items.height)
+        outputs_open.append(sorted(p.name.split(".")[1] for p in (settings.out / "runs").rglob(".*.tmp")))
+        return items
+
+    def failing_queue(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database failed on chunk 1")
+
+    monkeypatch.setattr(runner, "build_work_items", slow_second)
+    monkeypatch.setattr(Database, "_queue_items", failing_queue)
+    with pytest.raises(RuntimeError, match="chunk 1"):
+        runner.run_file("new_hire", str(demo.files["new_hire"]), settings)
+    assert len(finished) == 2  # the second chunk was finished before the failure was raised
+    assert outputs_open[-1] == ["matches", "scores"]  # ... and its outputs were still open to write to
+    run_dirs = list((settings.out / "runs").iterdir())
+    assert all(not list(d.iterdir()) for d in run_dirs)  # no outputs and no temp files left behind
 
 
 def test_chunks_default_to_the_source_size_unless_the_operator_sets_one(

@@ -866,9 +866,11 @@ def _queue_order(items: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, int
     In key order, a chunk's inserts walk the key's unique index from one end to the other, each page read
     and changed once, instead of landing at random places of an index larger than the page cache.
     """
-    by_record = items.select(QUEUED_ITEM_FIELDS).sort("record_number", "idempotency_key")
-    kinds = by_record.get_column("item_kind").unique(maintain_order=True)
-    ordered = by_record.sort(
+    first_seen = items.select("item_kind", "record_number", "idempotency_key").sort(
+        "record_number", "idempotency_key"
+    )
+    kinds = first_seen.get_column("item_kind").unique(maintain_order=True)
+    ordered = items.select(QUEUED_ITEM_FIELDS).sort(
         pl.col("item_kind").replace_strict(kinds, range(kinds.len()), return_dtype=pl.UInt32),
         "idempotency_key",
         "record_number",

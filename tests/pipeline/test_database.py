@@ -34,11 +34,7 @@ def test_create_schema_is_idempotent_and_records_versions(db: Database) -> None:
 
 def test_a_database_at_version_1_gets_only_the_later_migrations(db_url: str) -> None:
     database = Database(db_url)
-    baseline = sql.schema(database.dialect)
-    with database.engine.begin() as conn:
-        for statement in baseline.statements:
-            conn.exec_driver_sql(statement)
-        conn.execute(sa.text("INSERT INTO schema_version VALUES (1, 'schema', '2026-01-01 00:00:00')"))
+    migrate_through(database, 1)
     assert database.create_schema() == [2, 3, 4, 5]
     assert database.schema_versions() == [1, 2, 3, 4, 5]
     database.dispose()

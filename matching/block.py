@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from matching.block_index import RegistryIndex, Rule, registry_index, run_starts
+from matching.block_index import RegistryIndex, Rule, registry_index, run_starts, sorted_values
 from matching.profiles import Profile
 
 # Rule name -> bit in `rule_mask`; the order is also the priority when a record has too many pairs.
@@ -167,8 +167,7 @@ def _union(found: dict[str, pl.DataFrame], id_bits: int) -> tuple[np.ndarray, np
         ).to_series()
         for name, frame in found.items()
     )
-    pair = tagged.to_numpy(writable=True)
-    pair.sort()
+    pair = tagged.sort(multithreaded=False).to_numpy(writable=True)
     rule = (pair & ((1 << RULE_INDEX_BITS) - 1)).astype(np.uint8)
     pair >>= RULE_INDEX_BITS
     starts = run_starts(pair)
@@ -188,7 +187,7 @@ def _capped(pair: np.ndarray, masks: np.ndarray, id_bits: int, cap: int) -> tupl
     order += _PRIORITY[masks]
     order <<= id_bits
     order += pair
-    last = np.sort(order)[np.minimum(firsts + cap - 1, len(order) - 1)]
+    last = sorted_values(order)[np.minimum(firsts + cap - 1, len(order) - 1)]
     keep = order <= np.repeat(np.where(counts > cap, last, np.iinfo(np.uint64).max), counts)
     kept = pair[keep]
     frame = pl.DataFrame(

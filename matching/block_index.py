@@ -72,18 +72,17 @@ class _HashedBits:
         return (values.astype(np.uint64) * _GOLDEN) >> self._shift
 
     def add(self, values: np.ndarray) -> None:
-        if not len(values):
-            return
-        slots = np.sort(self._slots(values))
-        at = slots >> np.uint64(3)
-        starts = run_starts(at)
-        self._bytes[at[starts]] |= np.bitwise_or.reduceat(
-            np.left_shift(1, slots & 7).astype(np.uint8), starts
-        )
+        slots = self._slots(values)
+        np.bitwise_or.at(self._bytes, slots >> np.uint64(3), np.left_shift(1, slots & 7).astype(np.uint8))
 
     def may_hold(self, values: np.ndarray) -> np.ndarray:
         slots = self._slots(values)
         return (self._bytes[slots >> np.uint64(3)] >> (slots & 7).astype(np.uint8)) & 1 == 1
+
+
+def sorted_values(values: np.ndarray) -> np.ndarray:
+    """`values` (integers) sorted, as a new writable array: polars' sort, several times numpy's here."""
+    return pl.Series(values).sort(multithreaded=False).to_numpy(writable=True)
 
 
 def run_starts(values: np.ndarray) -> np.ndarray:
@@ -217,8 +216,7 @@ class RegistryIndex:
             if width <= 32:
                 key = key.cast(pl.UInt32)
         keyed = pl.DataFrame({"key": key, "identity_id": view["identity_id"]}).drop_nulls("key")
-        ordered = keyed[np.argsort(keyed["key"].to_numpy())].with_columns(pl.col("key").set_sorted())
-        return _Keys(ordered, tuple(steps))
+        return _Keys(keyed.sort("key", multithreaded=False), tuple(steps))
 
     def _too_big(self, rule: Rule) -> pl.Series:
         """The registry keys of the rule that more than `max_block` registry rows share."""
@@ -295,7 +293,7 @@ class RegistryIndex:
             keys.add(_tagged(ssns, 9))
             digits = _digits(ssns)
             for position in range(9):
-                blanked = np.sort(_tagged(_blanked(ssns, digits, position), position))
+                blanked = sorted_values(_tagged(_blanked(ssns, digits, position), position))
                 keys.add(blanked)
                 shared.add(blanked[1:][blanked[1:] == blanked[:-1]])
             self._ssn_screens = keys, shared

@@ -12,7 +12,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import polars as pl
+import structlog
 
 import loaders
 import matching
@@ -41,6 +42,7 @@ log = get_logger(__name__)
 
 _T = TypeVar("_T")
 THRESHOLDS = ("auto", "review", "margin")  # what a run records of its profile's decision thresholds
+WARM_RECORDS = 2_000  # records of the first chunk that `run_file` warms the matcher on
 REGISTRY_CACHE = Path(tempfile.gettempdir()) / "csmatch-registry-cache"
 
 
@@ -203,11 +205,19 @@ def _incoming(landing: Landing, source: str) -> list[LandingFile]:
 
 
 def stage_file(
-    source: str, uri: str, settings: Settings, *, received_date: date | None = None, force: bool = False
+    source: str,
+    uri: str,
+    settings: Settings,
+    *,
+    received_date: date | None = None,
+    force: bool = False,
+    first_chunk: Callable[[str, pl.DataFrame], None] | None = None,
 ) -> dict[str, Any] | None:
     """Claim the file, parse it into record chunks in the work area; None when it was processed before.
 
-    Raises FileRejected (after recording it in the manifest) when the file as a whole is unusable.
+    `first_chunk` is called with the registry snapshot's id and the first chunk's records as soon as they
+    are parsed (`run_file` warms the matcher on them while the rest of the file parses). Raises
+    FileRejected (after recording it in the manifest) when the file as a whole is unusable.
     """
     ws = Workspace.open(settings)
     spec = get_source(source)
@@ -238,6 +248,8 @@ def stage_file(
                 file_name=incoming.name,
             )
             for number, chunk in enumerate(parsed, start=1):
+                if number == 1 and first_chunk is not None:
+                    first_chunk(snapshot.snapshot_id, chunk.records)
                 read += chunk.read
                 quarantine.append(chunk.quarantine)
                 chunks.append(
@@ -437,14 +449,36 @@ def run_file(
     """All three stages in this process, then the HTML report; AlreadyProcessed for a file seen before.
 
     Each chunk is matched in `queue_run`'s background thread, just before its work items are built there:
-    on two cores the matcher's CPU work overlaps the database's writes of the chunk before.
+    on two cores the matcher's CPU work overlaps the database's writes of the chunk before. Before that,
+    while the file parses, the matcher is warmed on the first chunk's first records (`_warm_matcher`).
     """
-    stage = stage_file(source, uri, settings, received_date=received_date, force=force)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmatch-warm") as pool:
+        warming: list[Future[None]] = []
+
+        def warm(snapshot_id: str, records: pl.DataFrame) -> None:
+            sample = records.head(WARM_RECORDS)
+            warming.append(pool.submit(_warm_matcher, source, snapshot_id, sample, settings))
+
+        stage = stage_file(source, uri, settings, received_date=received_date, force=force, first_chunk=warm)
+        for future in warming:
+            future.result()
     if stage is None:
         raise AlreadyProcessed("this file was processed before (same sha256); use --force to re-run it")
     summary = queue_run(stage["run_id"], _matched(stage, settings, progress), settings)
     write_run_report(settings.out / "runs" / stage["run_id"])
     return summary
+
+
+def _warm_matcher(source: str, snapshot_id: str, sample: pl.DataFrame, settings: Settings) -> None:
+    """Match a sample of the file and throw the result away: the prepared registry is read and the
+    blocking keys the file's records use are built (once per process, seconds at state scale) on the
+    second core while the main thread parses, instead of before the first chunk's match."""
+    ws = Workspace.open(settings)
+    profile = get_source(source).matching_profile
+    with structlog.contextvars.bound_contextvars(warm_up=True):  # its log lines are not the run's counts
+        matching.match_records(
+            sample, _prepared_registry(ws, snapshot_id), matching.load_model(settings.model_path), profile
+        )
 
 
 def _matched(

@@ -162,3 +162,40 @@ def test_chunks_default_to_the_source_size_unless_the_operator_sets_one(
     runner.load_registry(str(demo.registry), settings)
     assert len(runner.stage_file("new_hire", str(demo.files["new_hire"]), settings)["chunks"]) == 5
     assert spec.chunk_records == 125_000 and get_source("dmv").chunk_records == 250_000
+
+
+def test_run_file_warms_the_matcher_on_the_first_records_while_the_file_parses(
+    demo: DemoPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path)
+    runner.load_registry(str(demo.registry), settings)
+    warmed: list[tuple[str, str, list[int]]] = []
+    warm = runner._warm_matcher
+
+    def warm_recorded(source: str, snapshot_id: str, sample: pl.DataFrame, settings: Settings) -> None:
+        warmed.append((threading.current_thread().name, snapshot_id, sample["record_number"].to_list()))
+        warm(source, snapshot_id, sample, settings)
+
+    monkeypatch.setattr(runner, "_warm_matcher", warm_recorded)
+    monkeypatch.setattr(runner, "WARM_RECORDS", 50)
+    summary = runner.run_file("new_hire", str(demo.files["new_hire"]), settings)
+
+    ((thread, snapshot_id, numbers),) = warmed  # once, on the first chunk, off the parsing thread
+    assert thread != threading.current_thread().name and snapshot_id == summary["snapshot_id"]
+    assert len(numbers) == 50 and max(numbers) < 300
+    assert summary["read"] == 900
+
+
+def test_a_failed_warm_up_fails_the_run_before_anything_is_queued(
+    demo: DemoPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path)
+    runner.load_registry(str(demo.registry), settings)
+
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("warm-up failed")
+
+    monkeypatch.setattr(runner, "_warm_matcher", broken)
+    with pytest.raises(RuntimeError, match="warm-up failed"):
+        runner.run_file("new_hire", str(demo.files["new_hire"]), settings)
+    assert Database(settings.db_url).list_items().is_empty()

@@ -6,9 +6,7 @@ Built from the run directory's `summary.json`, `matches.parquet`, `quarantine.pa
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -16,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from pipeline.histogram import svg_histogram
 
 REPORT_NAME = "report.html"
 DECISIONS = ("auto", "review", "none")
@@ -68,7 +68,7 @@ def render_run_report(
     quarantine: pl.DataFrame | None,
     scores: pl.DataFrame | None = None,
 ) -> str:
-    """The report as one self-contained HTML page (the histogram is an embedded PNG)."""
+    """The report as one self-contained HTML page (the histogram is inline SVG)."""
     weights = scores if scores is not None and "match_weight" in scores.columns else matches
     title = f"csmatch run {summary.get('run_id', '')}"
     sections = [
@@ -188,52 +188,20 @@ def _thresholds(summary: dict[str, Any]) -> dict[str, float]:
 
 
 def _histogram(weights: pl.DataFrame | None, thresholds: dict[str, float]) -> str:
-    if weights is None or weights.height == 0:
+    if weights is None:
         return "<p class='muted'>no scored candidates</p>"
-    from matplotlib.figure import Figure  # Agg canvas, no pyplot state: safe in workers
-
     frame = weights.select(pl.col("match_weight").cast(pl.Float64), pl.col("decision").fill_null("none"))
     frame = frame.drop_nulls("match_weight")
-    low, high = frame["match_weight"].min(), frame["match_weight"].max()
-    bins = 40 if low != high else 1
-    figure = Figure(figsize=(8, 3.6), dpi=100)
-    axes = figure.add_subplot()
-    present = [d for d in DECISIONS if (frame["decision"] == d).any()]
-    axes.hist(
-        [frame.filter(pl.col("decision") == d)["match_weight"].to_numpy() for d in present],
-        bins=bins,
-        stacked=True,
-        label=present,
-        color=[DECISION_COLOURS[d] for d in present],
-    )
-    for name, value in sorted(thresholds.items()):
-        axes.axvline(value, color="#b71c1c", linestyle="--", linewidth=1)
-        axes.annotate(
-            f"{name} ≥ {value:g}",
-            (value, 1),
-            xycoords=("data", "axes fraction"),
-            rotation=90,
-            va="top",
-            ha="right",
-            fontsize=8,
-            color="#b71c1c",
-        )
-    axes.set_xlabel("match weight (log2 Bayes factor, best candidate per record)")
-    axes.set_ylabel("records")
-    axes.legend(title="decision")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    if frame.is_empty():
+        return "<p class='muted'>no scored candidates</p>"
+    chart = svg_histogram(frame, thresholds, DECISIONS, DECISION_COLOURS)
     counts = frame.group_by("decision").len().sort("decision")
     note = (
         "<p>thresholds: " + ", ".join(f"{_e(k)} ≥ {v:g}" for k, v in sorted(thresholds.items())) + "</p>"
         if thresholds
         else "<p class='muted'>thresholds not recorded with this run</p>"
     )
-    return f"<img alt='match weight histogram' src='data:image/png;base64,{encoded}'>{note}" + _table(
-        ["decision", "records"], list(counts.iter_rows())
-    )
+    return f"{chart}{note}" + _table(["decision", "records"], list(counts.iter_rows()))
 
 
 def _counts(mapping: object) -> dict[str, int]:

@@ -290,8 +290,22 @@ def stage_file(
     return stage
 
 
+@dataclass(frozen=True)
+class MatchedChunk:
+    """A matched chunk as `run_file` hands it to the queue: its scores' key in the work area, with the
+    scores and the chunk's records still in memory (not read back from where they were just written)."""
+
+    scores_key: str
+    scores: pl.DataFrame
+    records: pl.DataFrame
+
+
 def match_chunk(run_id: str, chunk_key: str, settings: Settings) -> str:
     """Match one record chunk against the run's registry snapshot; returns the scores chunk's key."""
+    return _match_chunk(run_id, chunk_key, settings).scores_key
+
+
+def _match_chunk(run_id: str, chunk_key: str, settings: Settings) -> MatchedChunk:
     started = time.perf_counter()
     ws = Workspace.open(settings)
     stage = ws.get_json(ws.work_key(run_id, "stage.json"))
@@ -299,22 +313,23 @@ def match_chunk(run_id: str, chunk_key: str, settings: Settings) -> str:
     model = matching.load_model(settings.model_path)
     profile = get_source(stage["source"]).matching_profile
     scores = matching.match_records(records, _prepared_registry(ws, stage["snapshot_id"]), model, profile)
-    key = chunk_key.replace("/records-", "/scores-")
+    key = _scores_key(chunk_key)
     ws.put_frame(key, scores)
     ws.put_json(_timing_key(key), {"match_seconds": round(time.perf_counter() - started, 3)})
     fault_point("during_match")
     log.info("chunk_matched", run_id=run_id, records=records.height, candidates=scores.height)
-    return key
+    return MatchedChunk(key, scores, records)
 
 
-def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dict[str, Any]:
+def queue_run(run_id: str, score_keys: Iterable[str | MatchedChunk], settings: Settings) -> dict[str, Any]:
     """Turn the run's matches into work items and queue them, one transaction per chunk; write the outputs.
 
     Chunk by chunk, so memory and the database journal stay flat in the file's size: each scores chunk's
     matches become work items (with the registry context of that chunk's matched NCPs) and are queued in
     that chunk's transaction; the next chunk's items are built in a background thread while the database
-    takes this one's. `score_keys` is read in that thread as the queue goes, so a lazy one matches each
-    chunk there too (`run_file`); `timings.queue_seconds` then includes that matching. A run killed part
+    takes this one's. `score_keys` (the scores chunks' keys, or `MatchedChunk`s that still hold them) is
+    read in that thread as the queue goes, so a lazy one matches each chunk there too (`run_file`);
+    `timings.queue_seconds` then includes that matching. A run killed part
     way resumes after its last committed chunk. The matches and scores outputs are written in that thread
     too, chunk by chunk, and put in place once every chunk is queued.
     """
@@ -340,13 +355,13 @@ def queue_run(run_id: str, score_keys: Iterable[str], settings: Settings) -> dic
     def work_items(
         to_matches: Callable[[pl.DataFrame], None], to_scores: Callable[[pl.DataFrame], None]
     ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-        for score_key in score_keys:
-            scored.append(score_key)
-            scores = ws.get_frame(score_key)
+        for chunk in score_keys:
+            if isinstance(chunk, str):
+                chunk = MatchedChunk(chunk, ws.get_frame(chunk), ws.get_frame(_records_key(chunk)))
+            scored.append(chunk.scores_key)
+            scores = chunk.scores
             matches = scores.filter(pl.col("decision").is_in(["auto", "review"]))
-            records = ws.get_frame(score_key.replace("/scores-", "/records-")).join(
-                matches.select("record_number"), on="record_number", how="semi"
-            )
+            records = chunk.records.join(matches.select("record_number"), on="record_number", how="semi")
             context = _registry_context(ws, stage["snapshot_id"], matches.get_column("person_id"))
             items = build_work_items(matches, records, context, config, run)
             iwo = items.filter(pl.col("item_kind") == "iwo_candidate")
@@ -397,6 +412,14 @@ def _one_ahead(chunks: Iterator[_T]) -> Generator[_T, None, None]:
         while (chunk := pending.result()) is not done:
             pending = pool.submit(next, chunks, done)
             yield chunk  # type: ignore[misc]
+
+
+def _scores_key(records_key: str) -> str:
+    return records_key.replace("/records-", "/scores-")
+
+
+def _records_key(scores_key: str) -> str:
+    return scores_key.replace("/scores-", "/records-")
 
 
 def _timing_key(scores_key: str) -> str:
@@ -483,13 +506,13 @@ def _warm_matcher(source: str, snapshot_id: str, sample: pl.DataFrame, settings:
 
 def _matched(
     stage: dict[str, Any], settings: Settings, progress: Callable[[str, int, int], None] | None
-) -> Iterator[str]:
-    """The staged run's chunks matched in order (their scores keys); the prepared registry is freed after
+) -> Iterator[MatchedChunk]:
+    """The staged run's chunks matched in order; the prepared registry is freed after
     the last one, before the queue's working set grows further (the next file reads it back from the
     cache)."""
     total = len(stage["chunks"])
     for done, chunk in enumerate(stage["chunks"], start=1):
-        yield match_chunk(stage["run_id"], chunk, settings)
+        yield _match_chunk(stage["run_id"], chunk, settings)
         if progress:
             progress("match", done, total)
     _IN_PROCESS.clear()

@@ -101,9 +101,9 @@ def test_run_file_matches_the_next_chunk_while_the_database_takes_this_one(
     settings = _settings(tmp_path)
     runner.load_registry(str(demo.registry), settings)
     matched, queued = [], []
-    match_chunk, queue_chunks = runner.match_chunk, Database.queue_run_chunks
+    match_chunk, queue_chunks = runner._match_chunk, Database.queue_run_chunks
 
-    def match_recorded(run_id: str, chunk: str, settings: Settings) -> str:
+    def match_recorded(run_id: str, chunk: str, settings: Settings) -> runner.MatchedChunk:
         matched.append((threading.current_thread().name, len(queued)))
         return match_chunk(run_id, chunk, settings)
 
@@ -115,7 +115,7 @@ def test_run_file_matches_the_next_chunk_while_the_database_takes_this_one(
 
         return queue_chunks(db, run_id, recorded())
 
-    monkeypatch.setattr(runner, "match_chunk", match_recorded)
+    monkeypatch.setattr(runner, "_match_chunk", match_recorded)
     monkeypatch.setattr(Database, "queue_run_chunks", queue_recorded)
     summary = runner.run_file("new_hire", str(demo.files["new_hire"]), settings)
     assert summary["read"] == 900 and len(matched) == len(queued) >= 3
@@ -199,3 +199,31 @@ def test_a_failed_warm_up_fails_the_run_before_anything_is_queued(
     with pytest.raises(RuntimeError, match="warm-up failed"):
         runner.run_file("new_hire", str(demo.files["new_hire"]), settings)
     assert Database(settings.db_url).list_items().is_empty()
+
+
+def test_the_stages_by_key_queue_what_run_file_queues_without_reading_its_scores_back(
+    demo: DemoPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[str] = []
+    get_frame = runner.Workspace.get_frame
+
+    def recorded(ws: runner.Workspace, key: str) -> pl.DataFrame:
+        read.append(key)
+        return get_frame(ws, key)
+
+    monkeypatch.setattr(runner.Workspace, "get_frame", recorded)
+    in_one = _settings(tmp_path / "run_file")
+    runner.load_registry(str(demo.registry), in_one)
+    expected = runner.run_file("new_hire", str(demo.files["new_hire"]), in_one)
+    assert not [key for key in read if "/scores-" in key]  # handed over in memory
+
+    by_key = _settings(tmp_path / "stages")  # as the DAG's mapped tasks hand chunks over
+    runner.load_registry(str(demo.registry), by_key)
+    stage = runner.stage_file("new_hire", str(demo.files["new_hire"]), by_key)
+    assert stage is not None
+    keys = [runner.match_chunk(stage["run_id"], chunk, by_key) for chunk in stage["chunks"]]
+    summary = runner.queue_run(stage["run_id"], keys, by_key)
+
+    assert len([key for key in read if "/scores-" in key]) == len(keys) >= 3  # read back from the work area
+    assert _queue(Database(by_key.db_url)).equals(_queue(Database(in_one.db_url)))
+    assert summary["queued"] == expected["queued"] and summary["queue"] == expected["queue"]

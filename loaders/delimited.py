@@ -32,7 +32,7 @@ def iter_delimited(
     assert isinstance(layout, DelimitedLayout)
     columns: list[str] | None = None
     header: dict[str, str] = {}
-    for chunk in iter_line_chunks(path, chunk_lines=chunk_size, encoding="utf-8"):
+    for chunk in iter_line_chunks(path, chunk_lines=chunk_size, encoding="utf-8", head_lines=1):
         lines = chunk.lines
         if columns is None:
             if lines["n_bad"][0]:

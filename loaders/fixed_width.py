@@ -30,7 +30,7 @@ def iter_fixed_width(
     assert isinstance(layout, FixedWidthLayout)
     header: dict[str, str] | None = None
     details = control_total = 0
-    for chunk in iter_line_chunks(path, chunk_lines=chunk_size, encoding="ascii"):
+    for chunk in iter_line_chunks(path, chunk_lines=chunk_size, encoding="ascii", head_lines=1, tail_lines=1):
         lines, is_last = chunk.lines, chunk.is_last
         lines = pl.concat([lines, _field_values(layout, lines, chunk.bytes)], how="horizontal")
         if header is None:

@@ -90,33 +90,42 @@ class LineChunk(NamedTuple):
 
 
 def iter_line_chunks(
-    path: Path, *, chunk_lines: int, encoding: Encoding, block_bytes: int = BLOCK_BYTES
+    path: Path,
+    *,
+    chunk_lines: int,
+    encoding: Encoding,
+    block_bytes: int = BLOCK_BYTES,
+    head_lines: int = 0,
+    tail_lines: int = 0,
 ) -> Iterator[LineChunk]:
     """Yield the file's lines in chunks of ``chunk_lines`` (more only when blank lines run on).
 
-    The last non-blank line seen so far is always held back, so the chunk that holds the file's
-    final line is the one flagged ``is_last``. A file of no (non-blank) lines yields nothing.
+    The first chunk also takes the file's ``head_lines`` (a header), and the last chunk up to
+    ``tail_lines`` more (a trailer) rather than leaving them a chunk of their own, so a file of
+    n x ``chunk_lines`` records comes in n chunks. The last non-blank line seen so far is always held
+    back, so the chunk that holds the file's final line is the one flagged ``is_last``. A file of no
+    (non-blank) lines yields nothing.
     """
     if chunk_lines < 1:
         raise ValueError("chunk_lines must be at least 1")
     pending: list[Lines] = []
     held_from = -1  # index (in pending) of the last non-blank line
     number = 1
+    size = chunk_lines + head_lines
     for block in _blocks(path, encoding, block_bytes):
         non_blank = np.flatnonzero(block.n_bytes)
         if non_blank.size:
             held_from = sum(map(len, pending)) + int(non_blank[-1])
         pending.append(block)
-        while held_from >= chunk_lines:
-            taken, pending = _take(pending, chunk_lines)
+        while held_from >= size + tail_lines:
+            taken, pending = _take(pending, size)
             yield _chunk(taken, number, is_last=False)
-            number += chunk_lines
-            held_from -= chunk_lines
+            number += size
+            held_from -= size
+            size = chunk_lines
     remaining, _ = _take(pending, held_from + 1)
-    while remaining:
-        taken, remaining = _take(remaining, chunk_lines)
-        yield _chunk(taken, number, is_last=not remaining)
-        number += chunk_lines
+    if remaining:
+        yield _chunk(remaining, number, is_last=True)
 
 
 def _take(pieces: list[Lines], count: int) -> tuple[list[Lines], list[Lines]]:

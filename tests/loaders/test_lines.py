@@ -12,23 +12,55 @@ from loaders import lines as lines_module
 from loaders.lines import byte_strings, iter_line_chunks
 
 
-def read_all(path: Path, *, chunk_lines: int, block_bytes: int, encoding: str = "ascii") -> pl.DataFrame:
-    chunks = list(iter_line_chunks(path, chunk_lines=chunk_lines, encoding=encoding, block_bytes=block_bytes))  # type: ignore[arg-type]
+def read_all(
+    path: Path, *, chunk_lines: int, block_bytes: int, encoding: str = "ascii", head: int = 0, tail: int = 0
+) -> pl.DataFrame:
+    chunks = list(
+        iter_line_chunks(
+            path,
+            chunk_lines=chunk_lines,
+            encoding=encoding,  # type: ignore[arg-type]
+            block_bytes=block_bytes,
+            head_lines=head,
+            tail_lines=tail,
+        )
+    )
     assert [c.is_last for c in chunks] == [False] * (len(chunks) - 1) + [True]
     return pl.concat([c.lines for c in chunks])
 
 
 @pytest.mark.parametrize("block_bytes", [1, 2, 3, 7, 64, 1 << 20])
 @pytest.mark.parametrize("chunk_lines", [1, 2, 5, 100])
-def test_blocks_and_chunks_do_not_change_lines(tmp_path: Path, block_bytes: int, chunk_lines: int) -> None:
+@pytest.mark.parametrize(("head", "tail"), [(0, 0), (1, 0), (1, 1), (2, 3)])
+def test_blocks_and_chunks_do_not_change_lines(
+    tmp_path: Path, block_bytes: int, chunk_lines: int, head: int, tail: int
+) -> None:
     path = tmp_path / "f.txt"
     path.write_bytes(b"H4 head\r\nabc\n\nd\xffe\x00f\r\n\r\nlast\n\n\r\n")
-    lines = read_all(path, chunk_lines=chunk_lines, block_bytes=block_bytes)
+    lines = read_all(path, chunk_lines=chunk_lines, block_bytes=block_bytes, head=head, tail=tail)
     assert lines["line"].to_list() == ["H4 head", "abc", "", "d?e?f", "", "last"]
     assert lines["record_number"].to_list() == [1, 2, 3, 4, 5, 6]
     assert lines["n_bytes"].to_list() == [7, 3, 0, 5, 0, 4]
     assert lines["n_bad"].to_list() == [0, 0, 0, 2, 0, 0]
     assert lines["first_bad"].to_list() == [0, 0, 0, 2, 0, 0]
+
+
+@pytest.mark.parametrize("block_bytes", [3, 1 << 20])
+def test_header_and_trailer_ride_with_the_first_and_last_chunk(tmp_path: Path, block_bytes: int) -> None:
+    """Header + 8 records + trailer in chunks of 4 records: two chunks, not a third for the trailer."""
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"\n".join(b"line %d" % n for n in range(1, 11)) + b"\n\n")
+
+    def sizes(head: int, tail: int) -> list[int]:
+        chunks = iter_line_chunks(
+            path, chunk_lines=4, encoding="ascii", block_bytes=block_bytes, head_lines=head, tail_lines=tail
+        )
+        return [c.lines.height for c in chunks]
+
+    assert sizes(0, 0) == [4, 4, 2]
+    assert sizes(1, 0) == [5, 4, 1]
+    assert sizes(1, 1) == [5, 5]
+    assert sizes(0, 2) == [4, 6]
 
 
 def test_utf8_lines_flag_invalid_sequences(tmp_path: Path) -> None:

@@ -42,3 +42,13 @@ def test_chunks_reassemble_the_whole_file(tmp_path: Path, chunk_size: int) -> No
         assert pl.concat([c.records for c in chunks]).equals(whole.records), source
         assert pl.concat([c.quarantine for c in chunks]).equals(whole.quarantine), source
         assert sum(c.read for c in chunks) == whole.read
+
+
+@pytest.mark.parametrize("source", ["new_hire", "quarterly_wage"])
+def test_a_file_of_whole_chunks_parses_into_that_many_chunks(tmp_path: Path, source: str) -> None:
+    """The header comes with the first chunk and the trailer with the last: 6 records in chunks of 3
+    are 2 chunks of 3 (a trailing chunk of no records would cost a match and a queue transaction)."""
+    lines = new_hire_file([w4()] * 6) if source == "new_hire" else wage_file([qw()] * 6)
+    path = write_lines(tmp_path / "f.txt", lines)
+    chunks = list(iter_parsed_chunks(source, path, chunk_size=3, received_date=RECEIVED))
+    assert [(c.read, c.records.height) for c in chunks] == [(3, 3), (3, 3)]

@@ -188,11 +188,14 @@ def _thresholds(summary: dict[str, Any]) -> dict[str, float]:
 
 
 def _histogram(weights: pl.DataFrame | None, thresholds: dict[str, float]) -> str:
-    if weights is None:
-        return "<p class='muted'>no scored candidates</p>"
-    frame = weights.select(pl.col("match_weight").cast(pl.Float64), pl.col("decision").fill_null("none"))
-    frame = frame.drop_nulls("match_weight")
-    if frame.is_empty():
+    frame = (
+        None
+        if weights is None
+        else weights.select(
+            pl.col("match_weight").cast(pl.Float64), pl.col("decision").fill_null("none")
+        ).drop_nulls("match_weight")
+    )
+    if frame is None or frame.is_empty():
         return "<p class='muted'>no scored candidates</p>"
     chart = svg_histogram(frame, thresholds, DECISIONS, DECISION_COLOURS)
     counts = frame.group_by("decision").len().sort("decision")

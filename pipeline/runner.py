@@ -310,9 +310,7 @@ def _match_chunk(run_id: str, chunk_key: str, settings: Settings) -> MatchedChun
     ws = Workspace.open(settings)
     stage = ws.get_json(ws.work_key(run_id, "stage.json"))
     records = ws.get_frame(chunk_key)
-    model = matching.load_model(settings.model_path)
-    profile = get_source(stage["source"]).matching_profile
-    scores = matching.match_records(records, _prepared_registry(ws, stage["snapshot_id"]), model, profile)
+    scores = _match_records(ws, stage["source"], stage["snapshot_id"], records, settings)
     key = _scores_key(chunk_key)
     ws.put_frame(key, scores)
     ws.put_json(_timing_key(key), {"match_seconds": round(time.perf_counter() - started, 3)})
@@ -321,17 +319,26 @@ def _match_chunk(run_id: str, chunk_key: str, settings: Settings) -> MatchedChun
     return MatchedChunk(key, scores, records)
 
 
-def queue_run(run_id: str, score_keys: Iterable[str | MatchedChunk], settings: Settings) -> dict[str, Any]:
+def _match_records(
+    ws: Workspace, source: str, snapshot_id: str, records: pl.DataFrame, settings: Settings
+) -> pl.DataFrame:
+    """The source's records scored against the snapshot's prepared registry with the configured model."""
+    profile = get_source(source).matching_profile
+    model = matching.load_model(settings.model_path)
+    return matching.match_records(records, _prepared_registry(ws, snapshot_id), model, profile)
+
+
+def queue_run(run_id: str, scored_chunks: Iterable[str | MatchedChunk], settings: Settings) -> dict[str, Any]:
     """Turn the run's matches into work items and queue them, one transaction per chunk; write the outputs.
 
     Chunk by chunk, so memory and the database journal stay flat in the file's size: each scores chunk's
     matches become work items (with the registry context of that chunk's matched NCPs) and are queued in
     that chunk's transaction; the next chunk's items are built in a background thread while the database
-    takes this one's. `score_keys` (the scores chunks' keys, or `MatchedChunk`s that still hold them) is
-    read in that thread as the queue goes, so a lazy one matches each chunk there too (`run_file`);
-    `timings.queue_seconds` then includes that matching. A run killed part
-    way resumes after its last committed chunk. The matches and scores outputs are written in that thread
-    too, chunk by chunk, and put in place once every chunk is queued.
+    takes this one's. `scored_chunks` (the scores chunks' keys, or `MatchedChunk`s that still hold them)
+    is read in that thread as the queue goes, so a lazy one matches each chunk there too (`run_file`);
+    `timings.queue_seconds` then includes that matching. A run killed part way resumes after its last
+    committed chunk. The matches and scores outputs are written in that thread too, chunk by chunk, and
+    put in place once every chunk is queued.
     """
     started = time.perf_counter()
     ws = Workspace.open(settings)
@@ -355,7 +362,7 @@ def queue_run(run_id: str, score_keys: Iterable[str | MatchedChunk], settings: S
     def work_items(
         to_matches: Callable[[pl.DataFrame], None], to_scores: Callable[[pl.DataFrame], None]
     ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-        for chunk in score_keys:
+        for chunk in scored_chunks:
             if isinstance(chunk, str):
                 chunk = MatchedChunk(chunk, ws.get_frame(chunk), ws.get_frame(_records_key(chunk)))
             scored.append(chunk.scores_key)
@@ -496,12 +503,8 @@ def _warm_matcher(source: str, snapshot_id: str, sample: pl.DataFrame, settings:
     """Match a sample of the file and throw the result away: the prepared registry is read and the
     blocking keys the file's records use are built (once per process, seconds at state scale) on the
     second core while the main thread parses, instead of before the first chunk's match."""
-    ws = Workspace.open(settings)
-    profile = get_source(source).matching_profile
     with structlog.contextvars.bound_contextvars(warm_up=True):  # its log lines are not the run's counts
-        matching.match_records(
-            sample, _prepared_registry(ws, snapshot_id), matching.load_model(settings.model_path), profile
-        )
+        _match_records(Workspace.open(settings), source, snapshot_id, sample, settings)
 
 
 def _matched(

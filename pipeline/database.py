@@ -42,13 +42,17 @@ log = get_logger(__name__)
 BATCH_ROWS = 100_000
 # SQLite: rows converted to Python values at a time (small enough for the allocator to reuse its memory),
 # rows per multi-row INSERT (bounded by the 999 parameters older SQLite builds allow), and the page cache
-# (KiB), temp store and WAL checkpoint interval (pages) of `_bulk_write`: queueing a million work items 2x
-# faster than the 2 MiB default cache; index pages changed by several chunks' commits written to the
-# database once per 1 GiB of WAL, not once per commit (20M wage records: 103 -> 89 GB written).
+# (KiB) and temp store of `_bulk_write`: queueing a million work items 2x faster than the 2 MiB default
+# cache. Its WAL is checkpointed once per 1 GiB, not once per commit: index pages changed by several
+# chunks' commits are written to the database once (20M wage records: 103 -> 89 GB written).
 SQLITE_BATCH_ROWS = 16_384
 SQLITE_ROWS_PER_INSERT = 64
 SQLITE_MAX_PARAMETERS = 999
-SQLITE_BULK_PRAGMAS = {"cache_size": -262_144, "temp_store": 2, "wal_autocheckpoint": 262_144}
+SQLITE_BULK_PRAGMAS = {"cache_size": -262_144, "temp_store": 2}
+SQLITE_WAL_CHECKPOINT_BYTES = 1 << 30
+# A new SQLite database's page size: 16 KiB, not the default 4 KiB: a quarter of the pages (and WAL frames)
+# to write for the same rows (2M NCPs' registry load 18.4 -> 14.8 s of database time, docs/performance.md).
+SQLITE_PAGE_SIZE = 16_384
 
 # Registry extract tables and their frame types: `loaders.registry.REGISTRY_SCHEMAS`.
 REGISTRY_TABLES = tuple(REGISTRY_SCHEMAS)
@@ -251,16 +255,19 @@ class Database:
 
     @contextmanager
     def _bulk_connection(self) -> Iterator[Connection]:
-        """A writing connection for adding many rows to indexed tables: on SQLite `SQLITE_BULK_PRAGMAS`
-        while it is open (random index inserts hit the page cache, not the WAL)."""
+        """A writing connection for adding many rows to indexed tables: on SQLite `SQLITE_BULK_PRAGMAS` and
+        a WAL checkpoint per `SQLITE_WAL_CHECKPOINT_BYTES` while it is open (random index inserts hit the
+        page cache, not the WAL)."""
         with self.engine.connect().execution_options(csmatch_write=True) as conn:
             if self.dialect != "sqlite":
                 yield conn
                 return
             raw = conn.connection.driver_connection
             assert raw is not None
-            before = {name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name in SQLITE_BULK_PRAGMAS}
-            for name, value in SQLITE_BULK_PRAGMAS.items():
+            page_size = raw.execute("PRAGMA page_size").fetchone()[0]
+            bulk = {**SQLITE_BULK_PRAGMAS, "wal_autocheckpoint": SQLITE_WAL_CHECKPOINT_BYTES // page_size}
+            before = {name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name in bulk}
+            for name, value in bulk.items():
                 raw.execute(f"PRAGMA {name} = {int(value)}")
             try:
                 yield conn
@@ -916,6 +923,7 @@ def _serialise_sqlite_writers(engine: sa.Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in (
+            f"page_size = {SQLITE_PAGE_SIZE}",  # a new database's; an existing one keeps its own
             "journal_mode = WAL",
             "synchronous = NORMAL",
             "foreign_keys = ON",

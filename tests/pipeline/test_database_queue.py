@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -205,10 +207,27 @@ def test_queueing_leaves_the_sqlite_connection_settings_as_they_were(tmp_path: P
     database.create_schema()
     database.replace_registry(s.REGISTRY)
     _queue_new_hire(database)
+    pragmas = ("cache_size", "temp_store", "wal_autocheckpoint")
+    with database._bulk_connection() as conn:  # a WAL checkpoint per GiB: 65 536 pages of 16 KiB
+        assert [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas] == [-262_144, 2, 65_536]
     with database.engine.connect() as conn:  # the pool's only connection: the one that queued
-        settings = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("cache_size", "temp_store")]
-    assert settings == [-2000, 0]
+        settings = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas]
+    assert settings == [-2000, 0, 1000]
     database.dispose()
+
+
+def test_a_new_sqlite_database_has_16k_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+    legacy = tmp_path / "legacy.db"
+    with closing(sqlite3.connect(legacy)) as conn:
+        conn.execute("CREATE TABLE kept (x)")
+    for path, page_size in ((tmp_path / "new.db", 16_384), (legacy, 4_096)):
+        database = Database(f"sqlite:///{path}")
+        database.create_schema()
+        database.replace_registry(s.REGISTRY)
+        assert _queue_new_hire(database).new_items == 10
+        with database.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == page_size
+        database.dispose()
 
 
 def _items_for(db: Database, info: RunInfo, matches: pl.DataFrame) -> pl.DataFrame:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tempfile
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -44,6 +45,8 @@ _T = TypeVar("_T")
 THRESHOLDS = ("auto", "review", "margin")  # what a run records of its profile's decision thresholds
 WARM_RECORDS = 2_000  # records of the first chunk that `run_file` warms the matcher on
 REGISTRY_CACHE = Path(tempfile.gettempdir()) / "csmatch-registry-cache"
+REGISTRY_CACHE_DAYS = 7  # a snapshot file the machine's registry cache has not used for this long is deleted
+_CACHED_SNAPSHOT_FILE = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}(-[a-z_]+)?\.parquet")
 
 
 class NoRegistry(RuntimeError):
@@ -182,6 +185,7 @@ def _snapshot_file(ws: Workspace, snapshot_id: str, key: str, from_db: Callable[
     built from the DB (only while that snapshot is still the current one) and published there first."""
     local = REGISTRY_CACHE / key.rpartition("/")[2]
     if local.exists():
+        local.touch()  # its mtime is when it was last used (`_prune_registry_cache`)
         return local
     if not ws.landing.exists(key):
         if _current_snapshot(ws).snapshot_id != snapshot_id:
@@ -189,7 +193,25 @@ def _snapshot_file(ws: Workspace, snapshot_id: str, key: str, from_db: Callable[
         ws.put_frame(key, from_db())
     local.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     ws.landing.get_file(key, local)
+    _prune_registry_cache()
     return local
+
+
+def _prune_registry_cache() -> None:
+    """Delete the cached snapshot files not used for `REGISTRY_CACHE_DAYS`: each nightly registry refresh
+    would otherwise leave its files (hundreds of MB at state scale) in every worker's temp folder for good.
+    By last use, not by snapshot: processes of other databases (tests, a demo) share the folder."""
+    stale = time.time() - REGISTRY_CACHE_DAYS * 86_400
+    removed = 0
+    for path in REGISTRY_CACHE.iterdir():
+        if not _CACHED_SNAPSHOT_FILE.fullmatch(path.name):
+            continue
+        with suppress(FileNotFoundError):  # another process on this machine may have pruned it first
+            if path.stat().st_mtime < stale:
+                path.unlink()
+                removed += 1
+    if removed:
+        log.info("registry_cache_pruned", files=removed, days=REGISTRY_CACHE_DAYS)
 
 
 # --- the three stages -------------------------------------------------------------------------------------

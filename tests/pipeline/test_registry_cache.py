@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import polars as pl
@@ -70,3 +72,35 @@ def test_missing_context_files_are_rebuilt_from_the_current_snapshot_only(
     assert all(rebuilt[t].equals(expected[t]) for t in CONTEXT_COLUMNS)
     with pytest.raises(runner.NoRegistry, match="no longer current"):
         runner._registry_context(workspace, "20260101T000000-00000000", wanted)
+
+
+def test_the_cache_deletes_snapshot_files_unused_for_a_week_when_it_caches_new_ones(
+    demo: DemoPaths, workspace: runner.Workspace
+) -> None:
+    cache = runner.REGISTRY_CACHE
+    cache.mkdir(parents=True)
+    days_unused = {
+        "20250101T000000-0000000a": 30,
+        "20250201T000000-0000000b": 8,
+        "20250301T000000-0000000c": 6,
+    }
+    for snapshot, days in days_unused.items():
+        for name in (f"{snapshot}.parquet", f"{snapshot}-ncp_case.parquet"):
+            (cache / name).write_bytes(b"cached")
+            last_used = time.time() - days * 86_400
+            os.utime(cache / name, (last_used, last_used))
+    (cache / "notes.txt").write_text("not a snapshot file")
+    os.utime(cache / "notes.txt", (0, 0))
+
+    snapshot = runner.load_registry(str(demo.registry), workspace.settings)["snapshot_id"]
+    runner._registry_context(workspace, snapshot, pl.Series(["P1"]))
+
+    recent = "20250301T000000-0000000c"
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [f"{snapshot}-{table}.parquet" for table in CONTEXT_COLUMNS]
+        + [f"{recent}.parquet", f"{recent}-ncp_case.parquet", "notes.txt"]
+    )
+    used = cache / f"{snapshot}-ncp.parquet"
+    os.utime(used, (0, 0))
+    runner._registry_context(workspace, snapshot, pl.Series(["P1"]))  # a use makes it recent again
+    assert used.stat().st_mtime > time.time() - 60

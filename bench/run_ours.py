@@ -2,6 +2,7 @@
 
     uv run python -m bench.run_ours load-registry --registry DIR --db URL --out DIR
     uv run python -m bench.run_ours run --source new_hire --data FILE --db URL --out DIR [--profile HTML]
+        [--log-level INFO]
 
 Runs in its own process so its peak RSS is its own (the parent prints the figures).
 """
@@ -14,16 +15,22 @@ from datetime import date
 from pathlib import Path
 
 from bench.common import emit
-from pipeline import runner
+from pipeline import log, runner
 from pipeline.settings import Settings
 
 RECEIVED = date(2026, 1, 5)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings(
-        db_url=args.db, out=args.out, chunk_size=args.chunk_size, model_path=args.model, log_level="WARNING"
+    settings = Settings(
+        db_url=args.db,
+        out=args.out,
+        chunk_size=args.chunk_size,
+        model_path=args.model,
+        log_level=args.log_level,
     )
+    log.configure(settings.log_level)
+    return settings
 
 
 def load_registry(args: argparse.Namespace) -> None:
@@ -77,6 +84,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=Settings().chunk_size)
     parser.add_argument("--model", type=Path, help="a model JSON (default: the shipped model)")
     parser.add_argument("--profile", type=Path, help="write a pyinstrument HTML profile here")
+    parser.add_argument("--log-level", default="WARNING", help="INFO shows each chunk's progress (stderr)")
     args = parser.parse_args()
     load_registry(args) if args.step == "load-registry" else run(args)
 

@@ -22,15 +22,13 @@ RECEIVED = date(2026, 1, 5)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings(
+    return Settings(
         db_url=args.db,
         out=args.out,
         chunk_size=args.chunk_size,
         model_path=args.model,
         log_level=args.log_level,
     )
-    log.configure(settings.log_level)
-    return settings
 
 
 def load_registry(args: argparse.Namespace) -> None:
@@ -86,6 +84,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write a pyinstrument HTML profile here")
     parser.add_argument("--log-level", default="WARNING", help="INFO shows each chunk's progress (stderr)")
     args = parser.parse_args()
+    log.configure(args.log_level)
     load_registry(args) if args.step == "load-registry" else run(args)
 
 

@@ -16,7 +16,7 @@ demo: bootstrap
 lint: bootstrap
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy loaders matching worklists pipeline sql dags bench
+	$(UV) run mypy loaders matching worklists pipeline sql dags bench tests
 
 # The whole test suite: lint, types, then pytest against real SQLite, PostgreSQL and moto's S3 server.
 test: lint

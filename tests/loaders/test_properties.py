@@ -106,7 +106,7 @@ TEXT_FIELDS = ("middle_name", "address_line1", "address_line2", "city", "state",
 @settings(max_examples=80, deadline=None)
 @given(
     st.lists(
-        st.fixed_dictionaries({n: RAGGED.map(lambda v, n=n: v[: W4_FIELDS[n][1]]) for n in TEXT_FIELDS}),
+        st.fixed_dictionaries({n: slot(n, RAGGED) for n in TEXT_FIELDS}),
         min_size=1,
         max_size=6,
     ),

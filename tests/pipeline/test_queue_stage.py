@@ -18,6 +18,7 @@ from pipeline import runner
 from pipeline.database import Database
 from pipeline.demo_data import DemoPaths, make_demo
 from pipeline.settings import Settings
+from tests.frames import max_record_number
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_a_failure_on_a_later_chunk_keeps_the_earlier_ones_and_the_retry_complet
     partial = _queue(db)
     assert 0 < partial.height < expected_items.height  # chunks 1 and 2 committed, 3 never started
     # records are lines 2-901 (line 1 is the header): chunks 1 and 2 are lines up to 601
-    assert partial["record_number"].max() <= 601 < expected_items["record_number"].max()
+    assert max_record_number(partial) <= 601 < max_record_number(expected_items)
 
     monkeypatch.setattr(runner, "build_work_items", built)  # the retry queues chunk 3 only
     summary = runner.run_file("new_hire", str(demo.files["new_hire"]), settings)
@@ -101,7 +102,8 @@ def test_run_file_matches_the_next_chunk_while_the_database_takes_this_one(
 ) -> None:
     settings = _settings(tmp_path)
     runner.load_registry(str(demo.registry), settings)
-    matched, queued = [], []
+    matched: list[tuple[str, int]] = []  # (thread name, chunks the database had taken by then)
+    queued: list[str] = []  # thread names
     match_chunk, queue_chunks = runner._match_chunk, Database.queue_run_chunks
 
     def match_recorded(run_id: str, chunk: str, settings: Settings) -> runner.MatchedChunk:
@@ -161,7 +163,8 @@ def test_chunks_default_to_the_source_size_unless_the_operator_sets_one(
     monkeypatch.setattr(runner, "get_source", lambda name: replace(spec, chunk_records=200))
     settings = _settings(tmp_path).model_copy(update={"chunk_size": None})
     runner.load_registry(str(demo.registry), settings)
-    assert len(runner.stage_file("new_hire", str(demo.files["new_hire"]), settings)["chunks"]) == 5
+    staged = runner.stage_file("new_hire", str(demo.files["new_hire"]), settings)
+    assert staged is not None and len(staged["chunks"]) == 5
     assert spec.chunk_records == 125_000 and get_source("dmv").chunk_records == 250_000
 
 

@@ -332,7 +332,8 @@ class Database:
         self, conn: Connection, table: str, frame: pl.DataFrame, constants: Mapping[str, Any] = {}
     ) -> None:
         """Append a frame (columns = table columns) plus constant columns: COPY on PostgreSQL, multi-row
-        INSERTs on SQLite (a constant is bound once per statement, not once per row)."""
+        INSERTs on SQLite (a constant, or a column with one value in every row, is bound once per statement,
+        not once per row)."""
         if frame.is_empty():
             return
         if self.dialect == "postgresql":
@@ -344,6 +345,11 @@ class Database:
                 for batch in frame.iter_slices(BATCH_ROWS):
                     copy.write(batch.write_csv(include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.f"))
             return
+        frame = self._bound(frame)
+        same = frame.select(pl.all().eq_missing(pl.all().first()).all()).row(0, named=True)
+        if not all(same.values()):  # e.g. a run's id, file and model in each of its work items
+            constants = {**constants, **{c: frame.item(0, c) for c, s in same.items() if s}}
+            frame = frame.select(c for c, s in same.items() if not s)
         fixed = tuple(constants.values())
         per_statement = max(
             1, min(SQLITE_ROWS_PER_INSERT, (SQLITE_MAX_PARAMETERS - len(fixed)) // frame.width)
@@ -351,7 +357,7 @@ class Database:
         names = [*constants, *frame.columns]
         many = self._sqlite_insert(table, names, len(fixed), per_statement)
         single = self._sqlite_insert(table, names, len(fixed), 1)
-        for batch in self._bound(frame).iter_slices(SQLITE_BATCH_ROWS):
+        for batch in frame.iter_slices(SQLITE_BATCH_ROWS):
             # Zipped column lists: zip reuses its row tuple, so only one tuple per statement is allocated.
             rows = zip(*(series.to_list() for series in batch.get_columns()), strict=True)
             whole = batch.height // per_statement

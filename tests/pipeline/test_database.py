@@ -238,6 +238,24 @@ def test_registry_text_is_trimmed_and_blank_is_null_and_dates_parse(db: Database
     assert (row["person_id"], row["ssn"], row["dob"], row["zip"]) == ("P1", None, date(1990, 12, 31), None)
 
 
+def test_columns_with_one_value_in_every_row_round_trip(db: Database) -> None:
+    # On SQLite such a column is bound once per statement; a null among values is not "one value".
+    ncp = pl.DataFrame(
+        {
+            "person_id": [f"P{i}" for i in range(100)],
+            "dob": ["1990-12-31"] * 100,
+            "zip": [None] * 100,
+            "last_name": [None, *["SMITH"] * 99],
+            "first_name": [*["ANN"] * 99, None],
+        }
+    )
+    db.replace_registry({"ncp": ncp})
+    stored = db.read_registry(tables=("ncp",))["ncp"].sort("person_id")
+    expected = conform_registry("ncp", ncp).sort("person_id")
+    assert stored.select(ncp.columns).equals(expected.select(ncp.columns))
+    assert stored["last_name"].null_count() == 1 and stored["dob"].unique().to_list() == [date(1990, 12, 31)]
+
+
 def test_manifest_claims_each_file_once_and_retries_failed_ones(db: Database) -> None:
     sha = "f" * 64
     received = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)

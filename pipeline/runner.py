@@ -46,7 +46,10 @@ THRESHOLDS = ("auto", "review", "margin")  # what a run records of its profile's
 WARM_RECORDS = 2_000  # records of the first chunk that `run_file` warms the matcher on
 REGISTRY_CACHE = Path(tempfile.gettempdir()) / "csmatch-registry-cache"
 REGISTRY_CACHE_DAYS = 7  # a snapshot file the machine's registry cache has not used for this long is deleted
-_CACHED_SNAPSHOT_FILE = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}(-[a-z_]+)?\.parquet")
+_SNAPSHOT_FILE = r"\d{8}T\d{6}-[0-9a-f]{8}(-[a-z_]+)?\.parquet"
+# A cached snapshot file, or the temp file of a download into the cache that a killed process left behind
+# (`atomic_file`'s `.<name>.<random>.tmp`).
+_CACHED_SNAPSHOT_FILE = re.compile(rf"{_SNAPSHOT_FILE}|\.{_SNAPSHOT_FILE}\.\w+\.tmp")
 
 
 class NoRegistry(RuntimeError):

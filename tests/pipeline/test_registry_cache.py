@@ -85,7 +85,11 @@ def test_the_cache_deletes_snapshot_files_unused_for_a_week_when_it_caches_new_o
         "20250301T000000-0000000c": 6,
     }
     for snapshot, days in days_unused.items():
-        for name in (f"{snapshot}.parquet", f"{snapshot}-ncp_case.parquet"):
+        for name in (
+            f"{snapshot}.parquet",
+            f"{snapshot}-ncp_case.parquet",
+            f".{snapshot}.parquet.k3_x9q.tmp",
+        ):
             (cache / name).write_bytes(b"cached")
             last_used = time.time() - days * 86_400
             os.utime(cache / name, (last_used, last_used))
@@ -98,7 +102,7 @@ def test_the_cache_deletes_snapshot_files_unused_for_a_week_when_it_caches_new_o
     recent = "20250301T000000-0000000c"
     assert sorted(p.name for p in cache.iterdir()) == sorted(
         [f"{snapshot}-{table}.parquet" for table in CONTEXT_COLUMNS]
-        + [f"{recent}.parquet", f"{recent}-ncp_case.parquet", "notes.txt"]
+        + [f"{recent}.parquet", f"{recent}-ncp_case.parquet", f".{recent}.parquet.k3_x9q.tmp", "notes.txt"]
     )
     used = cache / f"{snapshot}-ncp.parquet"
     os.utime(used, (0, 0))

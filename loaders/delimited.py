@@ -1,12 +1,14 @@
 """The delimited engine: a header line naming the columns (any order), then one record per physical line.
 
-Quoting follows CSV: a field may be wrapped in the quote character, which doubles inside it. A line
-that is not a well-formed sequence of fields (an unbalanced or stray quote) is quarantined as
-``broken_quoting``; one with the wrong number of fields as ``column_count``. A quoted field holding a
-line break is not supported: the record spans two physical lines, both quarantined (each has an
-unbalanced quote), so ``read`` still counts physical lines. Lines that are not valid UTF-8 are
-quarantined as ``not_utf8``; a header that is not is a ``not_decodable`` file. Columns the spec does
-not declare are kept, as a JSON object, in ``unmapped_columns``.
+Quoting follows CSV: a field may be wrapped in the quote character, which doubles inside it; a quote
+inside a field that does not start with one is a plain character (`LARRY "BUD"`, `O"NEIL`). A line that
+is not a well-formed sequence of fields (a quoted field never closed, or text after its closing quote) is
+quarantined as ``broken_quoting``; one with the wrong number of fields as ``column_count``. A quoted
+field holding a line break is not supported: the record spans two physical lines, both quarantined (the
+first's quote is never closed, the second has too few fields), so ``read`` still counts physical lines.
+Lines that are not valid UTF-8 are quarantined as ``not_utf8``; a header that is not is a
+``not_decodable`` file. Columns the spec does not declare are kept, as a JSON object, in
+``unmapped_columns``.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def iter_delimited(
 def _patterns(layout: DelimitedLayout) -> tuple[str, str]:
     """(whole-line pattern, one-field-with-leading-separator pattern)."""
     sep, quote = re.escape(layout.separator), re.escape(layout.quote_char)
-    field = f"{quote}(?:[^{quote}]|{quote}{quote})*{quote}|[^{sep}{quote}]*"
+    field = f"{quote}(?:[^{quote}]|{quote}{quote})*{quote}|(?:[^{sep}{quote}][^{sep}]*)?"
     return f"^(?:{field})(?:{sep}(?:{field}))*$", f"{sep}(?:{field})"
 
 

@@ -22,7 +22,7 @@ from loaders.transforms import apply_transforms
 DATE_FORMATS: dict[str, tuple[str, str]] = {
     "CCYYMMDD": (r"^\d{8}$", "%Y%m%d"),
     "YYYY-MM-DD": (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
-    "MM/DD/YYYY": (r"^\d{2}/\d{2}/\d{4}$", "%m/%d/%Y"),
+    "MM/DD/YYYY": (r"^\d{1,2}/\d{1,2}/\d{4}$", "%m/%d/%Y"),  # 8/5/1967 occurs as well
 }
 _WHOLE_NUMBER = r"^\d{1,18}$"
 

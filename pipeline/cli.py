@@ -42,6 +42,7 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder [en
 
 EXIT_REJECTED = 2
 EXIT_NO_REGISTRY = 3
+EXIT_NO_FILE = 4
 
 
 def _exit_rejected(code: str, message: str) -> NoReturn:
@@ -117,6 +118,9 @@ def _run_and_report(
     except runner.NoRegistry as missing:
         console.print(f"[red]error[/red]: {missing}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_NO_REGISTRY) from None
+    except runner.NoSuchFile as missing:
+        console.print(f"[red]error[/red]: {missing}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_NO_FILE) from None
     _print_run(summary, settings)
     return summary
 

@@ -60,6 +60,10 @@ class AlreadyProcessed(RuntimeError):
     """The file (by sha256) was processed before; it is skipped, not reprocessed."""
 
 
+class NoSuchFile(FileNotFoundError):
+    """The file to run is not there (nothing was claimed or recorded)."""
+
+
 @dataclass(frozen=True)
 class Workspace:
     """The settings with the database and landing zone they point at."""
@@ -250,7 +254,10 @@ def stage_file(
     spec = get_source(source)
     snapshot = _current_snapshot(ws)
     origin, key = open_landing_file(uri)
-    incoming = origin.stat(key)
+    try:
+        incoming = origin.stat(key)
+    except FileNotFoundError:
+        raise NoSuchFile(f"no such file: {uri}") from None
     sha256, size = origin.fingerprint(key)
     claim = ws.db.claim_file(spec.name, incoming.name, sha256, size, incoming.received_at)
     if claim is None:  # seen before: rejected stays rejected, processed is skipped, a crashed run resumes

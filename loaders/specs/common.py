@@ -20,8 +20,9 @@ def h4_header(transmission_type: str) -> HeaderRecord:
 
 T4_TRAILER = TrailerRecord(code="T4", count_field=digits("record_count", 3, 11))
 
-SSN_CHECK = {"on_invalid": "quarantine", "invalid_code": "ssn_not_numeric"}
-"""A present SSN that is not 9 digits quarantines the record; blank is null (validity is the matcher's)."""
+SSN_CHECK = {"on_invalid": "null", "invalid_code": "ssn_not_numeric"}
+"""A present SSN that is not 9 digits is treated as missing (null, flagged ``ssn_not_numeric``): the record
+can still match on name, DOB and address. Blank is null; validity by SSA rules is the matcher's."""
 
 NAME_REQUIRED = RequireAny(("first_name", "last_name"), "name_missing")
 """A record with neither a first nor a last name is quarantined."""

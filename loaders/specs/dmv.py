@@ -42,8 +42,7 @@ DMV = SourceSpec(
                 kind="digits",
                 digits=9,
                 remove_chars="- ",
-                on_invalid="quarantine",
-                invalid_code="ssn_not_numeric",
+                invalid_code="ssn_not_numeric",  # treated as missing (null, flagged), as in every source
             ),
             Field(name="address_line1"),
             Field(name="address_line2"),
@@ -57,9 +56,7 @@ DMV = SourceSpec(
     ),
     transforms=(SplitPrefixed(column="ssn", prefix="last4:", target="ssn_last4"), SplitZipPlus4()),
     derived_fields=(
-        Field(
-            name="ssn_last4", kind="digits", digits=4, on_invalid="quarantine", invalid_code="ssn_not_numeric"
-        ),
+        Field(name="ssn_last4", kind="digits", digits=4, invalid_code="ssn_not_numeric"),
         Field(name="zip4", kind="digits", digits=4),
     ),
     record_rules=(NAME_REQUIRED,),

@@ -29,7 +29,8 @@ NEW_HIRE = SourceSpec(
             text("foreign_country_name", 232, 25),
             text("foreign_postal_code", 257, 15),
             date("dob", 272),
-            date("hire_date", 280, required=True, on_invalid="quarantine"),
+            # Required, but a blank or impossible one is only nulled (flagged): the record still locates.
+            date("hire_date", 280, required=True),
             text("state_of_hire", 288, 2),
             digits("employer_fein", 290, 9),
             text("employer_sein", 299, 12),

@@ -266,14 +266,14 @@ def nh_cases() -> list[Case]:
         ),
         nh("nh_all_nul.txt", lambda ls: b"\x00" * 3000, rejected("missing_header")),
         nh(
-            "nh_impossible_dates.txt",  # bad DOB: kept, a data issue; bad hire date: quarantined
+            "nh_impossible_dates.txt",  # bad DOB or hire date: kept, a data issue
             edited({0: lambda d: put(d, W4_DOB, b"20260230"), 1: lambda d: put(d, W4_HIRE, b"20261301")}),
-            accepted(N, {"dob_invalid": 1}, hire_date_invalid=1),
+            accepted(N, {"dob_invalid": 1, "hire_date_invalid": 1}),
         ),
         nh(
             "nh_ssn_letters.txt",
             edited({2: lambda d: put(d, W4_SSN, b"12345678A"), 6: lambda d: put(d, W4_SSN, b"ABC-DE-FG")}),
-            accepted(N, ssn_not_numeric=2),
+            accepted(N, {"ssn_not_numeric": 2}),  # treated as missing SSNs
         ),
         nh(
             "nh_names_blank.txt",
@@ -325,7 +325,7 @@ def qw_cases() -> list[Case]:
         qw(
             "qw_ssn_letters.txt",
             edited({5: lambda d: put(d, QW_SSN, b"12-34-567")}),
-            accepted(N, ssn_not_numeric=1),
+            accepted(N, {"ssn_not_numeric": 1}),
         ),
         Case(
             "qw_is_a_new_hire_file.txt",  # batch 2: not nh_good.txt's bytes (processed: skipped)
@@ -383,7 +383,7 @@ def dmv_cases() -> list[Case]:
         dmv("dmv_broken_quoting.psv", set_cell(3, b"last_name", b'"UNCLOSED'), accepted(N, broken_quoting=1)),
         dmv("dmv_wrong_field_count.psv", field_counts, accepted(N, column_count=2)),
         dmv("dmv_impossible_dates.psv", set_cell(2, b"dob", b"2026-02-30"), accepted(N, {"dob_invalid": 1})),
-        dmv("dmv_ssn_letters.psv", set_cell(4, b"ssn", b"12345678O"), accepted(N, ssn_not_numeric=1)),
+        dmv("dmv_ssn_letters.psv", set_cell(4, b"ssn", b"12345678O"), accepted(N, {"ssn_not_numeric": 1})),
         dmv("dmv_not_utf8.psv", set_cell(1, b"last_name", b"PE\xd1A"), accepted(N, not_utf8=1)),
         dmv("dmv_crlf.psv", lambda ls: joined(ls, b"\r\n"), accepted(N)),
         dmv("dmv_binary_garbage.psv", lambda ls: garbage(3000, 3), rejected("not_decodable")),
@@ -435,7 +435,7 @@ def fidm_cases() -> list[Case]:
         fidm(
             "fidm_ssn_letters.txt",
             edited({2: lambda d: put(d, FIDM_SSN, b"SSN000000")}),
-            accepted(N, ssn_not_numeric=1),
+            accepted(N, {"ssn_not_numeric": 1}),
         ),
         fidm("fidm_short_line.txt", edited({6: lambda d: d[:499]}), accepted(N, line_length=1)),
     ]

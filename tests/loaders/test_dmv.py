@@ -91,8 +91,6 @@ def test_quoting_last4_and_bad_values(tmp_path: Path) -> None:
         6: "broken_quoting",
         7: "column_count",
         8: "column_count",
-        9: "ssn_not_numeric",
-        10: "ssn_not_numeric",
         11: "name_missing",
         12: "column_count",
     }
@@ -102,6 +100,8 @@ def test_quoting_last4_and_bad_values(tmp_path: Path) -> None:
     assert kept[4]["ssn"] == "123456789" and (kept[4]["zip"], kept[4]["zip4"]) == ("62701", "1234")
     assert kept[5]["dob"] is None and kept[5]["sex"] is None
     assert kept[5]["data_issues"] == ["dob_invalid", "sex_invalid"]  # in field order
+    assert kept[9]["ssn"] is None and kept[9]["data_issues"] == ["ssn_not_numeric"]  # treated as missing
+    assert kept[10]["ssn_last4"] is None and kept[10]["data_issues"] == ["ssn_not_numeric"]
     assert kept[13]["license_status"] == "VALID" and kept[13]["zip"] is None
     assert kept[13]["data_issues"] == ["zip_invalid"]
 
@@ -110,8 +110,29 @@ def test_quoted_line_break_quarantines_both_physical_lines(tmp_path: Path) -> No
     row = ROW.replace("|12 Main St|", '|"12 Main St\nApt 4"|')
     parsed = parse(tmp_path, f"{COLUMNS}\n{row}\n{ROW}\n")
     assert_reconciled(parsed)
-    assert reasons(parsed) == {2: "broken_quoting", 3: "broken_quoting"}
+    assert reasons(parsed) == {2: "broken_quoting", 3: "column_count"}
     assert parsed.records["record_number"].to_list() == [4]
+
+
+def test_a_quote_inside_an_unquoted_field_is_a_plain_character(tmp_path: Path) -> None:
+    rows = [
+        ROW.replace("|John|", '|John "Bud"|').replace("|Public|", '|O"Neil|'),  # 2
+        ROW.replace("|12 Main St|", '| "12" Main St |'),  # 3
+        ROW.replace("|Public|", '|"Public" Jr|'),  # 4 text after a closing quote: ambiguous
+    ]
+    parsed = parse(tmp_path, "\n".join([COLUMNS, *rows]))
+    assert_reconciled(parsed)
+    assert reasons(parsed) == {4: "broken_quoting"}
+    kept = {r["record_number"]: r for r in parsed.records.to_dicts()}
+    assert (kept[2]["first_name"], kept[2]["last_name"]) == ('JOHN "BUD"', 'O"NEIL')
+    assert kept[3]["address_line1"] == '"12" MAIN ST'
+
+
+def test_month_and_day_without_leading_zeros(tmp_path: Path) -> None:
+    row = ROW.replace("|1980-01-15|", "|8/5/1967|")
+    parsed = parse(tmp_path, f"{COLUMNS}\n{row}\n{ROW.replace('|1980-01-15|', '|2/30/1967|')}\n")
+    assert parsed.records["dob"].to_list() == [date(1967, 8, 5), None]
+    assert parsed.records["data_issues"].to_list() == [[], ["dob_invalid"]]
 
 
 def test_invalid_utf8_row_is_quarantined_and_utf8_names_kept(tmp_path: Path) -> None:

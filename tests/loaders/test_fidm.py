@@ -65,7 +65,7 @@ def test_good_file(tmp_path: Path) -> None:
 
 def test_bad_records_and_indicators(tmp_path: Path) -> None:
     details = [
-        fidm_b(ssn="12345X789"),  # 2
+        fidm_b(ssn="12345X789"),  # 2 kept, SSN treated as missing
         fidm_b()[:450],  # 3 short, but the balance is still readable
         fidm_b(trust_indicator="9", account_type="99"),  # 4 kept, values nulled
         fidm_a(),  # 5 an A record among the B records
@@ -74,10 +74,11 @@ def test_bad_records_and_indicators(tmp_path: Path) -> None:
     lines[-1] = fidm_t(4, 1500 * 3)  # the A record carries no balance
     parsed = parse(write_lines(tmp_path / "fidm.txt", lines))
     assert_reconciled(parsed)
-    assert reasons(parsed) == {2: "ssn_not_numeric", 3: "line_length", 5: "record_type"}
-    kept = parsed.records.to_dicts()[0]
-    assert kept["trust_indicator"] is None and kept["account_type"] is None
-    assert kept["data_issues"] == ["account_type_invalid", "trust_indicator_invalid"]
+    assert reasons(parsed) == {3: "line_length", 5: "record_type"}
+    kept = {r["record_number"]: r for r in parsed.records.to_dicts()}
+    assert kept[2]["ssn"] is None and kept[2]["data_issues"] == ["ssn_not_numeric"]
+    assert kept[4]["trust_indicator"] is None and kept[4]["account_type"] is None
+    assert kept[4]["data_issues"] == ["account_type_invalid", "trust_indicator_invalid"]
 
 
 @pytest.mark.parametrize(

@@ -79,10 +79,10 @@ def test_broken_records_are_quarantined_with_reasons(tmp_path: Path) -> None:
         w4(),  # 2 ok
         w4()[:-1],  # 3 short
         w4() + "X",  # 4 long
-        w4(ssn="12345678A"),  # 5 SSN with a letter
-        w4(ssn="12345 678"),  # 6 SSN with a blank inside
-        w4(hire_date="20260230"),  # 7 impossible required date
-        w4(hire_date=""),  # 8 missing required date
+        w4(ssn="12345678A"),  # 5 SSN with a letter: treated as missing, kept
+        w4(ssn="12345 678"),  # 6 SSN with a blank inside: kept
+        w4(hire_date="20260230"),  # 7 impossible required date: nulled, kept
+        w4(hire_date=""),  # 8 missing required date: kept
         w4(first_name="", last_name=""),  # 9 no name at all
         qw(),  # 10 a QW record in a new-hire file
         "",  # 11 blank line
@@ -95,15 +95,14 @@ def test_broken_records_are_quarantined_with_reasons(tmp_path: Path) -> None:
     assert reasons(parsed) == {
         3: "line_length",
         4: "line_length",
-        5: "ssn_not_numeric",
-        6: "ssn_not_numeric",
-        7: "hire_date_invalid",
-        8: "hire_date_missing",
         9: "name_missing",
         10: "record_type",
         11: "record_type",
     }
     kept = {r["record_number"]: r for r in parsed.records.to_dicts()}
+    assert all(kept[n]["ssn"] is None and kept[n]["data_issues"] == ["ssn_not_numeric"] for n in (5, 6))
+    assert kept[7]["hire_date"] is None and kept[7]["data_issues"] == ["hire_date_invalid"]
+    assert kept[8]["hire_date"] is None and kept[8]["data_issues"] == ["hire_date_missing"]
     assert kept[12]["dob"] is None and kept[12]["data_issues"] == ["dob_invalid"]
     assert kept[13]["ssn"] == "000000000"
     assert kept[14]["employer_fein"] is None and kept[14]["data_issues"] == ["employer_fein_invalid"]
@@ -115,8 +114,13 @@ def test_broken_records_are_quarantined_with_reasons(tmp_path: Path) -> None:
 
 
 def test_details_carry_no_pii(tmp_path: Path) -> None:
-    details = [w4(ssn="12345678A", first_name="ZEBULON"), w4(hire_date="20269999", first_name="ZEBULON")]
+    details = [
+        w4(ssn="12345678A", first_name="ZEBULON")[:-1],
+        w4(hire_date="20269999", first_name="ZEBULON") + "X",
+        w4(ssn="123456781", first_name="", last_name=""),
+    ]
     parsed = parse(write_lines(tmp_path / "nh.txt", new_hire_file(details)))
+    assert parsed.quarantine.height == 3
     text = " ".join(parsed.quarantine["detail"].to_list())
     for secret in ("12345678", "ZEBULON", "20269999", "19800115"):
         assert secret not in text

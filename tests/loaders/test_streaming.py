@@ -18,11 +18,11 @@ def files(tmp_path: Path) -> dict[str, Path]:
     dmv.write_text("\n".join([COLUMNS, *[ROW] * 4, ROW.replace("|Public|", '|"Public|'), ROW]) + "\n")
     return {
         "new_hire": write_lines(
-            tmp_path / "nh.txt", new_hire_file([w4(), w4(ssn="X"), w4(), qw(), w4(), w4()])
+            tmp_path / "nh.txt", new_hire_file([w4(), w4(ssn="X"), w4()[:-1], qw(), w4(), w4()])
         ),
         "quarterly_wage": write_lines(tmp_path / "qw.txt", wage_file([qw(), qw()[:9], qw(), qw(), qw()])),
         "fidm": write_lines(
-            tmp_path / "fidm.txt", fidm_file([fidm_b(), fidm_b(ssn="A"), fidm_b(), fidm_b()])
+            tmp_path / "fidm.txt", fidm_file([fidm_b(), fidm_b(ssn="A"), fidm_b()[:450], fidm_b()])
         ),
         "ui_claim": write_lines(
             tmp_path / "ui.txt", [h4("UI", 250), ui(), ui(), ui(claim_date=""), t4(3, 250)]

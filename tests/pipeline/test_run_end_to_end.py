@@ -128,6 +128,12 @@ def test_running_before_any_registry_is_a_clear_error(demo: DemoPaths, env: dict
     assert code != 0 and "registry load" in output
 
 
+def test_a_missing_file_is_a_one_line_error(demo: DemoPaths, env: dict[str, str], tmp_path: Path) -> None:
+    assert cli("registry", "load", str(demo.registry))[0] == 0
+    code, output = cli("run", "new-hire", str(tmp_path / "nh-missing.txt"))
+    assert (code, output) == (4, f"error: no such file: {tmp_path / 'nh-missing.txt'}")
+
+
 def test_dispositions_become_labels_that_evaluate_reads(demo: DemoPaths, env: dict[str, str]) -> None:
     """A specialist's `confirmed` / `wrong-person` is truth for `csmatch evaluate --labels-db`."""
     assert cli("registry", "load", str(demo.registry))[0] == 0

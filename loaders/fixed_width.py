@@ -1,25 +1,38 @@
 """The fixed-width engine: header, detail and trailer records as a `FixedWidthLayout` declares them.
 
-Every line between the header (first line) and the trailer (last non-blank line) is a detail line
-and is either parsed or quarantined. Structural checks come first, in this order: record type,
-line length in bytes, bytes outside printable ASCII (NUL, control, 0x80-0xFF: a fixed-width record
-must be ASCII; such a byte is usually also caught by the length check when it came from a multi-byte
-encoding, but a single Latin-1 byte keeps the length right, so it is checked on its own).
+Every line between the header (first line, after a UTF-8 BOM if any) and the trailer (last line that
+is not blank: whitespace-only lines and a DOS end-of-file mark after it are not lines, see
+``loaders.lines``) is a detail line and is either parsed or quarantined. Structural checks come first,
+in this order: record type, line length in bytes, bytes outside printable ASCII (NUL, control,
+0x80-0xFF: a fixed-width record must be ASCII; such a byte is usually also caught by the length check
+when it came from a multi-byte encoding, but a single Latin-1 byte keeps the length right, so it is
+checked on its own). A line passing the last two is well formed.
+
+The trailer's count is the number of detail records: it must equal either the lines of the detail
+record type (well formed or not) or every line between header and trailer (a blank or stray line
+counted by the sender too). Its control total, if any, adds up the well-formed detail lines only: a
+malformed line's positions cannot be trusted. When it disagrees although some detail lines were
+malformed (each quarantined with its reason), the difference may be theirs: a warning (counts only),
+not a rejection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import structlog
 
 from loaders.errors import FileRejected
 from loaders.lines import INLINE_BYTES, LineBytes, byte_strings, iter_line_chunks
 from loaders.parsed import ParsedChunk
 from loaders.spec import Field, FixedWidthLayout, SourceSpec
 from loaders.validate import Check, Provenance, finish
+
+log = structlog.get_logger(__name__)
 
 
 def iter_fixed_width(
@@ -29,7 +42,7 @@ def iter_fixed_width(
     layout = spec.layout
     assert isinstance(layout, FixedWidthLayout)
     header: dict[str, str] | None = None
-    details = control_total = 0
+    tally = Tally()
     for chunk in iter_line_chunks(path, chunk_lines=chunk_size, encoding="ascii", head_lines=1, tail_lines=1):
         lines, is_last = chunk.lines, chunk.is_last
         lines = pl.concat([lines, _field_values(layout, lines, chunk.bytes)], how="horizontal")
@@ -44,10 +57,9 @@ def iter_fixed_width(
                 )
             trailer_line = lines["line"][-1]
             lines = lines.slice(0, lines.height - 1)
-        details += lines.height
-        control_total += _control_total(layout, lines)
+        tally.add(layout, lines)
         if trailer_line is not None:
-            check_trailer(layout, trailer_line, details=details, control_total=control_total)
+            check_trailer(layout, trailer_line, tally, source=spec.name)
         records, quarantine = _parse_details(spec, layout, lines, header, provenance)
         yield ParsedChunk(records=records, quarantine=quarantine, read=lines.height, header=header)
     if header is None:
@@ -70,24 +82,59 @@ def read_header(layout: FixedWidthLayout, line: str) -> dict[str, str]:
     return header
 
 
-def check_trailer(layout: FixedWidthLayout, line: str, *, details: int, control_total: int) -> None:
+@dataclass
+class Tally:
+    """What the trailer is checked against, added up over the detail lines chunk by chunk."""
+
+    lines: int = 0  # every line between header and trailer
+    typed: int = 0  # lines of the detail record type, well formed or not
+    malformed: int = 0  # of those, lines of the wrong length or with bytes outside printable ASCII
+    control_total: int = 0  # the trailer's control field summed over the well-formed detail lines
+
+    def add(self, layout: FixedWidthLayout, lines: pl.DataFrame) -> None:
+        """Count ``lines`` (detail lines with their field columns) in."""
+        self.lines += lines.height
+        if lines.height == 0:
+            return
+        typed = lines.get_column("line").str.starts_with(layout.detail_code)
+        well_formed = typed & lines.select(_well_formed(layout)).to_series()
+        self.typed += int(typed.sum())
+        self.malformed += int((typed & ~well_formed).sum())
+        sum_of = layout.trailer.sum_of
+        if sum_of is not None:  # the field's column as _field_values made it; not a number counts 0
+            amounts = lines.get_column(sum_of).filter(well_formed)
+            self.control_total += int(amounts.str.strip_chars().cast(pl.Int64, strict=False).sum() or 0)
+
+
+def check_trailer(layout: FixedWidthLayout, line: str, tally: Tally, *, source: str) -> None:
     """Reject the file unless the last line is a trailer whose count (and control total) agree."""
     spec = layout.trailer
     if not line.startswith(spec.code):
         raise FileRejected("missing_trailer", f"the last line is not a {spec.code} trailer record")
     declared = _trailer_number(line, spec.count_field.start, spec.count_field.length)
-    if declared != details:
-        raise FileRejected(
-            "trailer_count_mismatch", f"trailer declares {declared} detail records, the file has {details}"
-        )
+    if declared not in (tally.typed, tally.lines):
+        found = f"the file has {tally.lines}"
+        if tally.typed != tally.lines:
+            found += f" lines between header and trailer, {tally.typed} of them {layout.detail_code} records"
+        raise FileRejected("trailer_count_mismatch", f"trailer declares {declared} detail records, {found}")
     if spec.sum_field is not None:
         total = _trailer_number(line, spec.sum_field.start, spec.sum_field.length)
-        if total != control_total:
+        if total == tally.control_total:
+            return
+        if not tally.malformed:
             raise FileRejected(
                 spec.sum_mismatch_code,
                 f"trailer {spec.sum_field.name} is {total}, "
-                f"the {spec.sum_of} of the detail lines add up to {control_total}",
+                f"the {spec.sum_of} of the detail lines add up to {tally.control_total}",
             )
+        # The malformed lines (quarantined, each with its reason) may explain the difference: counts only.
+        log.warning(
+            "control_total_unverified",
+            source=source,
+            check=spec.sum_mismatch_code,
+            summed_lines=tally.typed - tally.malformed,
+            malformed_lines=tally.malformed,
+        )
 
 
 def _trailer_number(line: str, start: int | None, length: int | None) -> int:
@@ -105,15 +152,9 @@ def _slice(field: Field) -> pl.Expr:
     return pl.col("line").str.slice(field.start - 1, field.length)
 
 
-def _control_total(layout: FixedWidthLayout, lines: pl.DataFrame) -> int:
-    """Sum of the trailer's control field over every detail line of the right type (unreadable = 0)."""
-    sum_of = layout.trailer.sum_of
-    if sum_of is None or lines.height == 0:
-        return 0
-    is_detail = pl.col("line").str.starts_with(layout.detail_code)
-    field = next(f for f in layout.fields if f.name == sum_of)
-    amount = _slice(field).str.strip_chars().cast(pl.Int64, strict=False)
-    return int(lines.select(amount.filter(is_detail).fill_null(0).sum()).item())
+def _well_formed(layout: FixedWidthLayout) -> pl.Expr:
+    """The line has the record length and only printable ASCII (its positions can be trusted)."""
+    return (pl.col("n_bytes") == layout.record_length) & (pl.col("n_bad") == 0)
 
 
 def _structural_checks(layout: FixedWidthLayout) -> list[Check]:

@@ -6,8 +6,14 @@ anywhere else is. Each line keeps its 1-based physical number and its length in 
 
 Fixed-width ("ascii") files: every byte outside printable ASCII (0x20-0x7E: NUL, control, 0x80-0xFF)
 is counted in ``n_bad`` (with the 1-based position of the first in ``first_bad``) and replaced by
-``?`` in ``line``, so one byte stays one character and positions stay true. Delimited ("utf-8")
-files: invalid UTF-8 sequences become U+FFFD and are counted in ``n_bad``.
+``?`` in ``line``, so one byte stays one character and positions stay true. Their ends and start are
+cleaned of what DOS and Windows tools leave there: lines holding only whitespace (space, tab, CR, VT,
+FF) after the last line holding anything else are not lines either, nor is a DOS end-of-file mark
+(0x1A) that is the file's last byte other than whitespace (with anything after it); a UTF-8 byte order
+mark at the start is not part of the first line, whose positions and number (1) count from after it.
+
+Delimited ("utf-8") files: invalid UTF-8 sequences become U+FFFD and are counted in ``n_bad``; a byte
+order mark stays (U+FEFF; the delimited engine drops it from its header line).
 
 The ``line`` column is not copied out of the blocks read: it is a string-view column over them, and
 ``LineChunk.bytes`` says where each line's bytes are, for engines that read positions directly.
@@ -18,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import BinaryIO, Literal, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -30,6 +36,10 @@ _LF, _CR, _QUESTION = 10, 13, 63
 _REPLACEMENT = np.frombuffer("\ufffd".encode(), dtype=np.uint8)
 INLINE_BYTES = 12  # a string view holds a string of up to 12 bytes itself
 _MAX_OFFSET = 2**31 - 1  # a string view locates its bytes by an int32 offset in a buffer
+BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark
+_WHITESPACE = b" \t\r\n\x0b\x0c"
+_EOF_MARK = 0x1A  # DOS end of file (Ctrl-Z)
+_TAIL_BYTES = 64 * 1024  # the end of a file is searched backwards in windows of this size
 
 LINE_SCHEMA: dict[str, pl.DataType] = {
     "record_number": pl.Int64(),
@@ -224,13 +234,25 @@ def byte_strings(name: str, values: np.ndarray, lengths: np.ndarray, valid: np.n
 
 
 def _blocks(path: Path, encoding: Encoding, block_bytes: int) -> Iterator[Lines]:
-    """Read whole lines block by block; the partial line at a block's end waits for the next block."""
+    """Read whole lines block by block; the partial line at a block's end waits for the next block.
+
+    An "ascii" file is read from after a leading BOM up to the end of its last line of content only.
+    """
     carry = b""
     with path.open("rb") as fh:
+        remaining = None
+        if encoding == "ascii":
+            start = len(BOM) if fh.read(len(BOM)) == BOM else 0
+            remaining = _content_end(fh, start) - start
+            fh.seek(start)
         while True:
-            buffer = bytearray(len(carry) + block_bytes)
+            size = block_bytes if remaining is None else min(block_bytes, remaining)
+            buffer = bytearray(len(carry) + size)
             buffer[: len(carry)] = carry
-            end = len(carry) + fh.readinto(memoryview(buffer)[len(carry) :])
+            got = fh.readinto(memoryview(buffer)[len(carry) :]) if size else 0
+            if remaining is not None:
+                remaining -= got
+            end = len(carry) + got
             if end == len(carry):
                 break
             cut = buffer.rfind(b"\n", 0, end) + 1
@@ -239,6 +261,51 @@ def _blocks(path: Path, encoding: Encoding, block_bytes: int) -> Iterator[Lines]
                 yield split_lines(memoryview(buffer)[:cut], encoding=encoding)
     if carry:
         yield split_lines(carry + b"\n", encoding=encoding)
+
+
+def _content_end(fh: BinaryIO, start: int) -> int:
+    """Where the file's lines (from ``start``) end: after the line end of the last line that holds
+    anything but whitespace (the whitespace-only lines after it are not lines). A DOS end-of-file mark
+    (0x1A) as the last byte other than whitespace ends the file where it stands. A file with no such line
+    (only whitespace, maybe a mark) is read whole.
+
+    Only the file's end is read, backwards in windows of _TAIL_BYTES (memory stays flat).
+    """
+    end = fh.seek(0, 2)
+    last, byte = _last_content(fh, start, end)
+    if byte == _EOF_MARK:
+        end = last
+        last, _ = _last_content(fh, start, end)
+    if last < 0:  # nothing but whitespace: no end to clean up, the file is read as it is
+        return fh.seek(0, 2)
+    line_end = _find_newline(fh, last + 1, end)  # only whitespace between: the end of that line
+    return end if line_end < 0 else line_end + 1
+
+
+def _last_content(fh: BinaryIO, start: int, end: int) -> tuple[int, int]:
+    """(position, value) of the last byte in ``[start, end)`` that is not whitespace; (-1, -1) if none."""
+    while end > start:
+        lo = max(start, end - _TAIL_BYTES)
+        fh.seek(lo)
+        kept = fh.read(end - lo).rstrip(_WHITESPACE)
+        if kept:
+            return lo + len(kept) - 1, kept[-1]
+        end = lo
+    return -1, -1
+
+
+def _find_newline(fh: BinaryIO, start: int, end: int) -> int:
+    """Position of the first LF in ``[start, end)``; -1 when none."""
+    while start < end:
+        fh.seek(start)
+        window = fh.read(min(_TAIL_BYTES, end - start))
+        if not window:
+            break
+        found = window.find(b"\n")
+        if found >= 0:
+            return start + found
+        start += len(window)
+    return -1
 
 
 def split_lines(block: bytes | memoryview, *, encoding: Encoding) -> Lines:

@@ -80,12 +80,17 @@ class HeaderRecord:
 
 @dataclass(frozen=True)
 class TrailerRecord:
-    """The last line: the detail count it declares and, optionally, a control total."""
+    """The last line: the detail count it declares and, optionally, a control total.
+
+    The count must equal the lines of the detail record type or every line between header and trailer.
+    """
 
     code: str
     count_field: Field
     sum_field: Field | None = None
-    sum_of: str | None = None  # the detail field the control total adds up (every detail line counts)
+    # The detail field the control total adds up, over the well-formed detail lines (record length, ASCII):
+    # when it disagrees but some detail lines were malformed, the engine warns instead of rejecting.
+    sum_of: str | None = None
     sum_mismatch_code: str = "control_total_mismatch"
 
 
@@ -99,6 +104,8 @@ class FixedWidthLayout:
     trailer: TrailerRecord
 
     def __post_init__(self) -> None:
+        if len(self.detail_code) != self.type_length:
+            raise ValueError(f"detail code {self.detail_code!r} is not {self.type_length} characters")
         every = (*self.fields, *self.header.fields, self.trailer.count_field)
         for f in every:
             if f.start is None or f.length is None or f.start < 1:

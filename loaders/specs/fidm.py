@@ -1,8 +1,9 @@
 """FIDM match file (A/B/T records), ``shared/formats/fidm_match.md``.
 
 The A record's institution fields ride on every B record; the owner name (``LAST FIRST MIDDLE`` or free
-form) is kept raw and split into the canonical name columns. The T record's count and balance total
-are checked against every B line (a quarantined line's balance still counts when it can be read).
+form) is kept raw and split into the canonical name columns. The T record's count is checked against
+the B lines, its balance total against the balances of the well-formed B lines (500 bytes of ASCII;
+when some B line is not, a disagreeing total is logged, not rejected: see ``loaders.fixed_width``).
 """
 
 from __future__ import annotations

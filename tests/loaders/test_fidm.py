@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from loaders import FileRejected, parse_file
 from tests.loaders.conftest import RECEIVED, assert_reconciled, reasons
@@ -66,7 +67,7 @@ def test_good_file(tmp_path: Path) -> None:
 def test_bad_records_and_indicators(tmp_path: Path) -> None:
     details = [
         fidm_b(ssn="12345X789"),  # 2 kept, SSN treated as missing
-        fidm_b()[:450],  # 3 short, but the balance is still readable
+        fidm_b()[:450],  # 3 short: its balance is not summed (unreadable lines only warn, see below)
         fidm_b(trust_indicator="9", account_type="99"),  # 4 kept, values nulled
         fidm_a(),  # 5 an A record among the B records
     ]
@@ -107,3 +108,54 @@ def test_file_rejections(tmp_path: Path, lines: list[str], code: str) -> None:
     with pytest.raises(FileRejected) as caught:
         parse(write_lines(tmp_path / "fidm.txt", lines))
     assert caught.value.code == code
+
+
+MALFORMED = [
+    (fidm_b(owner_name="PE\u00d1A MARIA", account_balance="0002500"), "line_length"),  # 501 bytes of UTF-8
+    (fidm_b(account_balance="0002500")[:300], "line_length"),  # cut before its balance
+    (fidm_b(account_balance="0002500")[:-1], "line_length"),  # its balance in place, the line not
+    (fidm_b(owner_name="PE\u00d1A MARIA", account_balance="0002500").encode("latin-1"), "non_ascii"),
+]
+
+
+@pytest.mark.parametrize(("malformed", "reason"), MALFORMED)
+def test_a_malformed_b_line_is_quarantined_and_does_not_reject_the_file(
+    tmp_path: Path, malformed: str | bytes, reason: str
+) -> None:
+    """The sender's total includes the malformed line's 2500: the 3000 of the well-formed lines differ, but
+    the malformed line explains it. Accepted, with a warning that gives counts only."""
+    lines = [fidm_a(), fidm_b(), malformed, fidm_b(owner_name="DOE JANE"), fidm_t(3, 1500 + 2500 + 1500)]
+    with capture_logs() as logs:
+        parsed = parse(write_lines(tmp_path / "fidm.txt", lines))
+    assert_reconciled(parsed)
+    assert reasons(parsed) == {3: reason}
+    assert parsed.records["account_balance"].to_list() == [1500, 1500]
+    assert logs == [
+        {
+            "event": "control_total_unverified",
+            "log_level": "warning",
+            "source": "fidm",
+            "check": "balance_sum_mismatch",
+            "summed_lines": 2,
+            "malformed_lines": 1,
+        }
+    ]
+
+
+@pytest.mark.parametrize(("malformed", "reason"), MALFORMED[:2])
+def test_a_total_of_the_well_formed_lines_is_right_too(
+    tmp_path: Path, malformed: str | bytes, reason: str
+) -> None:
+    lines = [fidm_a(), fidm_b(), malformed, fidm_t(2, 1500)]
+    with capture_logs() as logs:
+        parsed = parse(write_lines(tmp_path / "fidm.txt", lines))
+    assert reasons(parsed) == {3: reason} and logs == []
+
+
+@pytest.mark.parametrize("stray", ["", " " * 500, fidm_a(), fidm_b(account_balance="00A1500")])
+def test_a_wrong_total_rejects_when_every_b_line_is_well_formed(tmp_path: Path, stray: str) -> None:
+    """Lines that are not B records, or a B line whose balance is not a number, explain nothing."""
+    lines = [fidm_a(), fidm_b(), stray, fidm_b(), fidm_t(2 + stray.startswith("B"), 3001)]
+    with pytest.raises(FileRejected) as caught:
+        parse(write_lines(tmp_path / "fidm.txt", lines))
+    assert caught.value.code == "balance_sum_mismatch"

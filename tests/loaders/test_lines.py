@@ -114,3 +114,89 @@ def test_byte_strings_of_any_length_and_buffer_split(monkeypatch: pytest.MonkeyP
     assert byte_strings("x", values, lengths, valid).to_list() == expected
     monkeypatch.setattr(lines_module, "_MAX_OFFSET", 90)  # two rows per data buffer
     assert byte_strings("x", values, lengths, valid).to_list() == expected
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("block_bytes", [1, 2, 3, 7, 1 << 20])
+def test_a_leading_bom_is_not_part_of_an_ascii_first_line(tmp_path: Path, block_bytes: int) -> None:
+    """Numbers, lengths and byte positions are those of the file without its BOM; a BOM further on is
+    three bad bytes like any other."""
+    path = tmp_path / "f.txt"
+    path.write_bytes(BOM + b"H4 head\r\nabc\n" + BOM + b"x\n")
+    lines = read_all(path, chunk_lines=2, block_bytes=block_bytes, head=1)
+    assert lines["line"].to_list() == ["H4 head", "abc", "???x"]
+    assert lines["record_number"].to_list() == [1, 2, 3]
+    assert lines["n_bytes"].to_list() == [7, 3, 4]
+    assert lines["n_bad"].to_list() == [0, 0, 3]
+    assert lines["first_bad"].to_list() == [0, 0, 1]
+    first = next(iter_line_chunks(path, chunk_lines=2, encoding="ascii", block_bytes=block_bytes))
+    heads = [bytes(m[0]) for rows, m in first.bytes.matrices(np.array([True, False]), 7) if 0 in rows]
+    assert heads == [b"H4 head"]
+
+
+def test_a_bom_alone_is_an_empty_ascii_file_and_stays_in_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(BOM + b"\r\n")
+    assert list(iter_line_chunks(path, chunk_lines=3, encoding="ascii")) == []
+    path.write_bytes(BOM + b"a|b\n")
+    assert read_all(path, chunk_lines=3, block_bytes=2, encoding="utf-8")["line"].to_list() == ["\ufeffa|b"]
+
+
+@pytest.mark.parametrize(
+    ("content", "lines"),
+    [(b"\n\n   \n\n", ["", "", "   "]), (b" \t\n\x1a", [" ?", "?"]), (BOM + b"  \r\n", ["  "])],
+)
+def test_a_file_of_only_whitespace_is_read_as_it_is(tmp_path: Path, content: bytes, lines: list[str]) -> None:
+    """No line of content for the whitespace to follow: nothing is cleaned up but empty lines at the end."""
+    path = tmp_path / "f.txt"
+    path.write_bytes(content)
+    assert read_all(path, chunk_lines=2, block_bytes=3)["line"].to_list() == lines
+
+
+@pytest.mark.parametrize("block_bytes", [1, 3, 64, 1 << 20])
+@pytest.mark.parametrize("tail_window", [1, 2, 5, 1 << 16])
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b"",
+        b"   \n",
+        b"   ",
+        b"\t \r\n \x0b\x0c\r\n\r\n",
+        b"\x1a",
+        b"\x1a\r\n",
+        b"\r\n \r\n\x1a",
+        b"  \t\x1a\n\n",
+        b"    \n" * 40 + b"\x1a",
+    ],
+)
+def test_whitespace_lines_and_a_dos_eof_mark_at_the_end_are_not_ascii_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_bytes: int, tail_window: int, tail: bytes
+) -> None:
+    """What is left after the last line of content: whitespace-only lines, a final Ctrl-Z (0x1A), both;
+    whitespace-only lines before the last line of content stay lines."""
+    monkeypatch.setattr(lines_module, "_TAIL_BYTES", tail_window)
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"H4 head\r\n   \n\nT4 9  \r\n" + tail)
+    lines = read_all(path, chunk_lines=2, block_bytes=block_bytes, head=1, tail=1)
+    assert lines["line"].to_list() == ["H4 head", "   ", "", "T4 9  "]
+    assert lines["n_bad"].to_list() == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("content", "last"),
+    [
+        (b"T4 9  \x1a", "T4 9  "),  # the mark right after the last line's bytes
+        (b"T4 9\r\n\x1a\x1a", "?"),  # only the last mark is the end of the file
+        (b"T4 9\n\x1a\nx\n", "x"),
+        (b"T4 9\n\x1ax\n", "?x"),
+        (b"T4 9\n .\n  \n", " ."),
+        (b"T4 9\n\x00\n", "?"),  # a NUL is not whitespace
+    ],
+)
+def test_anything_else_at_the_end_is_a_line(tmp_path: Path, content: bytes, last: str) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"H4 head\n" + content)
+    lines = read_all(path, chunk_lines=2, block_bytes=3, head=1, tail=1)
+    assert lines["line"].to_list()[-1] == last

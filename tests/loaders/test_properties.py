@@ -122,3 +122,49 @@ def test_text_fields_are_trimmed_upper_case_or_null(values: list[dict[str, str]]
     for row, given_values in zip(parsed.records.to_dicts(), values, strict=True):
         for name in TEXT_FIELDS:
             assert row[name] == (given_values[name].strip().upper() or None), name
+
+
+STRAY = st.sampled_from(["", "   ", "\t", h4("W4", 801), "T4", "H4"])
+WHITESPACE_LINE = st.text(alphabet=" \t\x0b\x0c", max_size=4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(min_value=0, max_value=4),
+    strays=st.lists(st.tuples(st.integers(min_value=0, max_value=4), STRAY), max_size=3),
+    bom=st.booleans(),
+    count_all=st.booleans(),
+    tail=st.lists(WHITESPACE_LINE, max_size=3),
+    eof_mark=st.booleans(),
+    newline=st.sampled_from([b"\n", b"\r\n"]),
+    chunk_size=st.integers(min_value=1, max_value=3),
+)
+def test_framing_noise_is_read_through(
+    n: int,
+    strays: list[tuple[int, str]],
+    bom: bool,
+    count_all: bool,
+    tail: list[str],
+    eof_mark: bool,
+    newline: bytes,
+    chunk_size: int,
+) -> None:
+    """A BOM before the header; blank, whitespace or stray header/trailer lines among the W4 records and a
+    trailer counting either the W4 records or every line; whitespace-only lines and a Ctrl-Z after the
+    trailer: the W4 records are read, the stray lines quarantined as ``record_type``, nothing else."""
+    body = [w4(employer_name=f"EMPLOYER {i}") for i in range(n)]
+    for at, line in strays:
+        body.insert(min(at, len(body)), line)
+    lines = [h4("W4", 801), *body, t4(len(body) if count_all else n, 801)]
+    data = b"\xef\xbb\xbf" * bom + b"".join(line.encode() + newline for line in lines)
+    data += b"".join(line.encode() + newline for line in tail) + b"\x1a" * eof_mark
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "nh.txt"
+        path.write_bytes(data)
+        parsed = parse_file("new_hire", path, received_date=RECEIVED, chunk_size=chunk_size)
+    assert_reconciled(parsed)
+    assert parsed.records["employer_name"].to_list() == [f"EMPLOYER {i}" for i in range(n)]
+    stray_numbers = [number for number, line in enumerate(body, start=2) if not line.startswith("W4")]
+    assert parsed.quarantine["record_number"].to_list() == stray_numbers
+    assert set(parsed.quarantine["reason"]) <= {"record_type"}
+    assert parsed.header["transmission_type"] == "W4" and parsed.header["state_fips"] == "17"

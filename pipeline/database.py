@@ -33,7 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, CursorResult
 
 import sql
-from loaders.registry import REGISTRY_SCHEMAS
+from loaders.registry import REGISTRY_SCHEMAS, conform_table
 from pipeline.log import get_logger
 from worklists import ITEM_SCHEMA
 
@@ -117,7 +117,9 @@ class RegistryLoadError(RuntimeError):
 
 @dataclass(frozen=True)
 class RegistryLoadReport:
-    """What a registry load did: row counts per table and how the NCPs changed vs the previous snapshot."""
+    """What a registry load did: row counts per table, how the NCPs changed vs the previous snapshot, and
+    how many dates per `table.column` were not dates (`loaders.registry.conform_table`: nulled, or for
+    known_employer.end_date "ended, date unknown"; counts only)."""
 
     snapshot_id: str
     previous_snapshot_id: str | None
@@ -126,6 +128,7 @@ class RegistryLoadReport:
     ncp_removed: int
     ncp_changed: int
     seconds: float
+    unreadable_dates: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -135,6 +138,7 @@ class RegistryLoadReport:
             "ncp_added": self.ncp_added,
             "ncp_removed": self.ncp_removed,
             "ncp_changed": self.ncp_changed,
+            "unreadable_dates": dict(self.unreadable_dates),
             "seconds": self.seconds,
         }
 
@@ -452,10 +456,16 @@ class Database:
         """Swap in a new registry snapshot as one transaction; a failure leaves the previous one in place.
 
         `extract` has frames `ncp`, `alias`, `ncp_case`, `known_employer`, `known_address` (attributes or
-        mapping keys; all but `ncp` may be None or missing).
+        mapping keys; all but `ncp` may be None or missing), and may carry the `unreadable_dates` counts of
+        the reader (`loaders.registry.RegistryExtract`); the report adds those `conform_table` finds here.
         """
         started = time.perf_counter()
-        frames = {name: conform_registry(name, _table_of(extract, name)) for name in REGISTRY_TABLES}
+        unreadable = dict(_table_of(extract, "unreadable_dates") or {})
+        frames: dict[str, pl.DataFrame] = {}
+        for name in REGISTRY_TABLES:
+            frames[name], counts = _conformed(name, _table_of(extract, name))
+            for column, count in counts.items():
+                unreadable[column] = unreadable.get(column, 0) + count
         if frames["ncp"].is_empty():
             raise ValueError("the registry extract has no NCPs")
         snapshot_id = f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
@@ -475,6 +485,7 @@ class Database:
             ncp_removed=changes["removed"],
             ncp_changed=changes["changed"],
             seconds=round(time.perf_counter() - started, 3),
+            unreadable_dates=unreadable,
         )
         log.info("registry_replaced", **report.as_dict())
         return report
@@ -852,24 +863,21 @@ class Database:
         return {"item": item, "sightings": evidence, "actions": actions}
 
 
-def _table_of(extract: Any, name: str) -> pl.DataFrame | None:
+def _table_of(extract: Any, name: str) -> Any:
     return extract.get(name) if isinstance(extract, Mapping) else getattr(extract, name, None)
 
 
 def conform_registry(name: str, frame: pl.DataFrame | None) -> pl.DataFrame:
-    """A registry table with exactly its columns and types: text trimmed, blank → null, dates parsed."""
-    schema = REGISTRY_SCHEMAS[name]
+    """A registry table with exactly its columns and types, normalised as the extract reader does
+    (`loaders.registry.conform_table`: text trimmed, blank → null, codes upper-cased, numeric SSN/FEIN/ZIP
+    zero-padded, dates parsed, an impossible date null)."""
+    return _conformed(name, frame)[0]
+
+
+def _conformed(name: str, frame: pl.DataFrame | None) -> tuple[pl.DataFrame, dict[str, int]]:
     if frame is None:
-        return pl.DataFrame(schema=schema)
-    present = [c for c in schema if c in frame.columns]
-    frame = frame.select(present).with_columns(
-        pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in frame.columns
-    )
-    text = [c for c in present if frame.schema[c] == pl.String()]
-    frame = frame.with_columns(pl.col(text).str.strip_chars().replace("", None))
-    dates = [c for c, t in schema.items() if t == pl.Date() and frame.schema[c] == pl.String()]
-    frame = frame.with_columns(pl.col(dates).str.to_date("%Y-%m-%d"))
-    return frame.select(list(schema)).cast(schema)  # type: ignore[arg-type]
+        return pl.DataFrame(schema=REGISTRY_SCHEMAS[name]), {}
+    return conform_table(name, frame)
 
 
 def _queue_order(items: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, int, int]]]:

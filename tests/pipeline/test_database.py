@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import sql
+from loaders.registry import REGISTRY_SCHEMAS, UNKNOWN_END_DATE, read_extract
 from pipeline.database import Database, RegistryLoadError, conform_registry, normalise_url
 from tests.schema_at import migrate_through
 from tests.worklists.scenario import KNOWN_ADDRESS, KNOWN_EMPLOYER, NCP, NCP_CASE, REGISTRY
@@ -308,3 +309,66 @@ def test_hostile_values_are_bound_not_executed(db: Database) -> None:
     assert db.read_registry(person_ids=[HOSTILE])["ncp"].get_column("last_name").to_list() == [HOSTILE]
     assert db.list_items(worker=HOSTILE, kind=HOSTILE).is_empty()
     assert db.schema_versions() == [1, 2, 3, 4, 5]  # every table still there
+
+
+def test_a_registry_load_conforms_dates_codes_and_digits_and_reports_unreadable_dates(db: Database) -> None:
+    ncp = pl.DataFrame(
+        {
+            "person_id": ["P1", "P2", "P3"],
+            "ssn": [12345678, None, 123456789],  # an integer column: leading zeros come back
+            "dob": ["1981-02-30", "1980-01-15", "0000-00-00"],
+            "sex": ["f", " M", None],
+            "state": ["il", None, "Wi "],
+        }
+    )
+    cases = pl.DataFrame(
+        {
+            "case_id": ["C1", "C2"],
+            "person_id": ["P1", "P2"],
+            "case_status": ["open", " Closed "],
+            "order_status": ["active", "none"],
+            "family_violence": ["y", " "],
+        }
+    )
+    employer = pl.DataFrame(
+        {
+            "person_id": ["P1", "P1", "P2"],
+            "fein": [61234567, 222222222, None],
+            "start_date": ["2019-05-01", "2019-11-21", "2020-02-30"],
+            "end_date": ["0000-00-00", None, "2021-06-30"],
+            "iwo_active": ["n", "y", None],
+        }
+    )
+    report = db.replace_registry({"ncp": ncp, "ncp_case": cases, "known_employer": employer})
+    counts = {"ncp.dob": 2, "known_employer.start_date": 1, "known_employer.end_date": 1}
+    assert report.unreadable_dates == counts and report.as_dict()["unreadable_dates"] == counts
+    frames = db.read_registry()
+    assert frames["ncp"].sort("person_id").select("ssn", "dob", "sex", "state").rows() == [
+        ("012345678", None, "F", "IL"),
+        (None, date(1980, 1, 15), "M", None),
+        ("123456789", None, None, "WI"),
+    ]
+    assert frames["ncp_case"].sort("case_id").select(
+        "case_status", "order_status", "family_violence"
+    ).rows() == [("OPEN", "ACTIVE", "Y"), ("CLOSED", "NONE", None)]
+    # An unreadable end_date is "ended, date unknown", never null ("current employer").
+    assert frames["known_employer"].sort("start_date", nulls_last=True).rows() == [
+        ("P1", "061234567", None, date(2019, 5, 1), UNKNOWN_END_DATE, "N"),
+        ("P1", "222222222", None, date(2019, 11, 21), None, "Y"),
+        ("P2", None, None, None, date(2021, 6, 30), None),
+    ]
+
+
+def test_a_load_report_carries_the_extract_readers_counts(db: Database, tmp_path: Path) -> None:
+    ncp = pl.DataFrame({"person_id": ["P1", "P2"], "dob": ["1981-02-30", "1980-01-15"]})
+    columns = REGISTRY_SCHEMAS["ncp"]
+    ncp.select(
+        pl.col(c) if c in ncp.columns else pl.lit(None, dtype=pl.String()).alias(c) for c in columns
+    ).write_csv(tmp_path / "ncp.csv")
+    extract = read_extract(tmp_path)
+    report = db.replace_registry(extract)
+    assert extract.unreadable_dates == report.unreadable_dates == {"ncp.dob": 1}  # counted once
+    assert db.read_registry(tables=("ncp",))["ncp"].sort("person_id")["dob"].to_list() == [
+        None,
+        date(1980, 1, 15),
+    ]

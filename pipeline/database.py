@@ -36,6 +36,7 @@ import sql
 from loaders.registry import REGISTRY_SCHEMAS, conform_table
 from pipeline.log import get_logger
 from worklists import ITEM_SCHEMA
+from worklists.rules import protect_addresses
 
 log = get_logger(__name__)
 
@@ -746,8 +747,10 @@ class Database:
     # --- worklist -------------------------------------------------------------------------------------
 
     def _item_select(self) -> sa.Select[Any]:
+        """Items with the NCP's SSN, their sightings and `family_violence` as of now: set at queue time or
+        by any case of the NCP in the current registry snapshot (a flag set after queueing protects too)."""
         item = sa.table("work_item", *map(sa.column, ITEM_COLUMNS))
-        ncp = sa.table("registry_ncp", sa.column("person_id"), sa.column("ssn"))
+        ncp = sa.table("registry_ncp", sa.column("snapshot_id"), sa.column("person_id"), sa.column("ssn"))
         evidence = sa.table("work_item_evidence", sa.column("item_id"))
         count = (
             sa.select(sa.func.count())
@@ -755,14 +758,24 @@ class Database:
             .where(evidence.c.item_id == item.c.item_id)
             .scalar_subquery()
         )
+        # Per item (an index probe), not one pass over every case: a claim lists two items.
+        protected_now = _family_violence_cases(item.c.person_id).exists()
+        family_violence = sa.or_(item.c.family_violence == sa.true(), protected_now)
+        columns = [family_violence.label(c.name) if c.name == "family_violence" else c for c in item.c]
         return (
-            sa.select(*item.c, ncp.c.ssn, count.label("evidence_count"))
-            .select_from(item.outerjoin(ncp, ncp.c.person_id == item.c.person_id))
+            sa.select(*columns, ncp.c.ssn, count.label("evidence_count"))
+            .select_from(
+                item.outerjoin(
+                    ncp,
+                    sa.and_(ncp.c.snapshot_id == _current_snapshot_id(), ncp.c.person_id == item.c.person_id),
+                )
+            )
             .order_by(sa.nulls_last(item.c.due_date.asc()), item.c.item_id)
         )
 
     def _listed(self, conn: Connection, select: sa.Select[Any]) -> pl.DataFrame:
-        return self._frame([self._typed(r._mapping) for r in conn.execute(select)], LISTED_COLUMNS)
+        rows = [self._typed(r._mapping) for r in conn.execute(select)]
+        return protect_addresses(self._frame(rows, LISTED_COLUMNS))
 
     def list_items(
         self,
@@ -856,11 +869,32 @@ class Database:
                 return None
             evidence = self._rows(conn, "audit_evidence", {"item_id": item_id})
             actions = self._rows(conn, "audit_actions", {"item_id": item_id})
+            cases = _family_violence_cases(sa.literal(found[0]["person_id"]))
+            protected_now = conn.execute(cases.limit(1)).first() is not None
         item = found[0]
-        item["new_info"] = json.loads(item["new_info"])
+        item["family_violence"] = bool(item["family_violence"]) or protected_now
+        protected = protect_addresses(pl.DataFrame([item]).select("family_violence", "new_info"))
+        item["new_info"] = json.loads(protected.item(0, "new_info"))
         for sighting in evidence:
             sighting["evidence"] = json.loads(sighting["evidence"]) if sighting["evidence"] else None
         return {"item": item, "sightings": evidence, "actions": actions}
+
+
+def _family_violence_cases(person_id: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """The NCP's cases with a family-violence flag in the current registry snapshot."""
+    case = sa.table(
+        "registry_ncp_case", sa.column("snapshot_id"), sa.column("person_id"), sa.column("family_violence")
+    )
+    return sa.select(sa.literal(1)).where(
+        case.c.snapshot_id == _current_snapshot_id(),
+        case.c.person_id == person_id,
+        case.c.family_violence == "Y",
+    )
+
+
+def _current_snapshot_id() -> sa.ScalarSelect[Any]:
+    snapshot = sa.table("registry_snapshot", sa.column("snapshot_id"), sa.column("is_current"))
+    return sa.select(snapshot.c.snapshot_id).where(snapshot.c.is_current == sa.true()).scalar_subquery()
 
 
 def _table_of(extract: Any, name: str) -> Any:

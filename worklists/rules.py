@@ -240,6 +240,22 @@ def _address_new_info() -> pl.Expr:
     return pl.when(pl.col("family_violence_person")).then(pl.lit(_WITHHELD_ADDRESS)).otherwise(full)
 
 
+def protect_addresses(items: pl.DataFrame) -> pl.DataFrame:
+    """Items as a specialist sees them: where `family_violence` is set, whether at queue time or by a later
+    registry load, a locate hit's address and a review record's address are withheld, as the rules
+    withhold them for an NCP protected when the item was queued."""
+    protected = pl.col("family_violence").fill_null(False)
+    kind = pl.col("new_info").str.json_path_match("$.type")
+    review_address = r'"address":"(?:[^"\\]|\\.)*"'  # new_info is compact JSON (`_info`)
+    return items.with_columns(
+        new_info=pl.when(protected & (kind == "address"))
+        .then(pl.lit(_WITHHELD_ADDRESS))
+        .when(protected & (kind == "match_review"))
+        .then(pl.col("new_info").str.replace(review_address, f'"address":"{WITHHELD}"'))
+        .otherwise(pl.col("new_info"))
+    )
+
+
 def _employer_new_info() -> pl.Expr:
     iwo_given = pl.col("iwo_address_line1").is_not_null()
     iwo_address = {

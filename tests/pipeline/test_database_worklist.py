@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.database import Database
 from tests.worklists import scenario as s
+from worklists.export import export_frame
 
 HOSTILE = "O'BRIEN'); DROP TABLE X;--"
 
@@ -139,3 +140,35 @@ def test_concurrent_claimers_never_share_an_item(db: Database) -> None:
     per_item = db.list_items().group_by("assigned_to").len()
     assert per_item.get_column("len").sum() == db.list_items().height
     assert pl.Series(claimed).is_unique().all()
+
+
+def test_a_family_violence_flag_set_after_queueing_withholds_the_address_everywhere(db: Database) -> None:
+    before = db.list_items()
+    flag = pl.when(pl.col("case_id").is_in(["C5", "C7"])).then(pl.lit("Y")).otherwise("family_violence")
+    db.replace_registry({**s.REGISTRY, "ncp_case": s.NCP_CASE.with_columns(family_violence=flag)})
+    # the next night's extract flags P3 and P5, whose items were queued unprotected
+
+    after = db.list_items()
+    now_protected = pl.col("person_id").is_in(["P3", "P5"])
+    kind = pl.col("new_info").str.json_path_match("$.type")
+    text = pl.col("new_info").str.json_path_match("$.text")
+    assert not before.filter(now_protected)["family_violence"].any()
+    assert before.filter(pl.col("person_id") == "P3", kind == "address").select(text).item() == (
+        "ADDRESS 44 NEW ST 62706"
+    )
+    assert after.filter(now_protected)["family_violence"].all()
+    assert after.filter(pl.col("person_id") == "P3", kind == "address").select(text).item() == (
+        "ADDRESS WITHHELD (FV)"
+    )
+    review = after.filter(pl.col("person_id") == "P5", kind == "match_review")["new_info"]
+    assert review.str.json_path_match("$.record.address").to_list() == ["WITHHELD (FV)"]
+    assert after.filter(~now_protected).equals(before.filter(~now_protected))
+    exported = export_frame(after).filter(now_protected)
+    assert (
+        set(exported["family_violence"]) == {"Y"}
+        and not exported["new_information"].str.contains("NEW ST").any()
+    )
+    item_id = after.filter(pl.col("person_id") == "P3", kind == "address").item(0, "item_id")
+    audited = db.audit(int(item_id))
+    assert audited is not None and audited["item"]["family_violence"] is True
+    assert audited["item"]["new_info"]["text"] == "ADDRESS WITHHELD (FV)"

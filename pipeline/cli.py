@@ -166,13 +166,17 @@ def ingest(
 @app.command()
 def report(
     run_id: Annotated[str, typer.Argument(help="The run id printed by `csmatch run`")],
+    db: DbOption = None,
     out: OutOption = None,
 ) -> None:
-    """Write (or rewrite) a run's HTML report beside its summary.json and print its path."""
-    from pipeline.report import write_run_report
-
-    settings = _settings(None, out)
-    console.print(str(write_run_report(settings.out / "runs" / run_id)))
+    """Write (or rewrite) a run's HTML report beside its summary.json and print its path (a summary.json
+    gone from the run folder is restored from the database first)."""
+    settings = _settings(db, out)
+    try:
+        console.print(str(runner.report_run(run_id, settings)))
+    except runner.NoSuchFile as missing:
+        console.print(f"[red]error[/red]: {missing}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_NO_FILE) from None
 
 
 @app.command()

@@ -75,6 +75,26 @@ def train_command(
     )
 
 
+def _same_file_names(truth: pl.DataFrame, matches: pl.DataFrame, console: Console) -> pl.DataFrame:
+    """The truth, keyed to the run's file: records are joined on (file_name, record_number), so a file run
+    under another name than the truth's (one file each) is matched by record number, and said so."""
+    truth_names, run_names = set(truth["file_name"].unique()), set(matches["file_name"].unique())
+    if truth_names & run_names or matches.is_empty():
+        return truth
+    if len(truth_names) == len(run_names) == 1:
+        (name,) = run_names
+        console.print(
+            f"note: the truth's file is {truth_names.pop()}, the run's {name}: joined on record number",
+            soft_wrap=True,
+        )
+        return truth.with_columns(file_name=pl.lit(name))
+    console.print(
+        "[yellow]warning[/yellow]: no file of the run is in the truth: every record counts as missed",
+        soft_wrap=True,
+    )
+    return truth
+
+
 def evaluate_command(
     matches: Annotated[Path, typer.Option("--matches", help="matches.parquet of a run")],
     truth: Annotated[
@@ -97,15 +117,15 @@ def evaluate_command(
     if (truth is None) == (labels_db is None):
         raise typer.BadParameter("give exactly one of --truth and --labels-db")
     match_frame = pl.read_parquet(matches)
+    console = Console()
     if truth is not None:
-        truth_frame = pl.read_parquet(truth)
+        truth_frame = _same_file_names(pl.read_parquet(truth), match_frame, console)
     else:
         from pipeline.database import Database
 
         truth_frame = matching.truth_from_labels(Database(str(labels_db)).labels())
         match_frame = match_frame.join(truth_frame, on=["file_name", "record_number"], how="semi")
     metrics = matching.evaluate(match_frame, truth_frame)
-    console = Console()
     table = Table(title=f"{metrics['records']} records")
     for column in ("decision", "precision", "recall", "f1", "true positives", "false positives"):
         table.add_column(column, justify="right")

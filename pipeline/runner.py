@@ -61,7 +61,7 @@ class AlreadyProcessed(RuntimeError):
 
 
 class NoSuchFile(FileNotFoundError):
-    """The file to run is not there (nothing was claimed or recorded)."""
+    """The file to run is not there (nothing was claimed or recorded), or the run to report on."""
 
 
 @dataclass(frozen=True)
@@ -536,6 +536,18 @@ def run_file(
     summary = queue_run(stage["run_id"], _matched(stage, settings, progress), settings)
     write_run_report(settings.out / "runs" / stage["run_id"])
     return summary
+
+
+def report_run(run_id: str, settings: Settings) -> Path:
+    """Write (or rewrite) a run's HTML report; a run whose folder lost its summary.json gets it back from
+    the database (where `queue_run` recorded it) first. NoSuchFile when neither knows the run."""
+    run_dir = settings.out / "runs" / run_id
+    if not (run_dir / "summary.json").is_file():
+        run = Workspace.open(settings).db.get_run(run_id)
+        if run is None or run["summary"] is None:
+            raise NoSuchFile(f"no finished run {run_id} in {settings.out / 'runs'} or the database")
+        write_run_outputs(run_dir, {}, run["summary"])
+    return write_run_report(run_dir)
 
 
 def _warm_matcher(source: str, snapshot_id: str, sample: pl.DataFrame, settings: Settings) -> None:

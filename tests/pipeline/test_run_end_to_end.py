@@ -134,6 +134,36 @@ def test_a_missing_file_is_a_one_line_error(demo: DemoPaths, env: dict[str, str]
     assert (code, output) == (4, f"error: no such file: {tmp_path / 'nh-missing.txt'}")
 
 
+def test_report_takes_db_and_restores_a_lost_summary_and_names_an_unknown_run(
+    demo: DemoPaths, env: dict[str, str]
+) -> None:
+    assert cli("registry", "load", str(demo.registry))[0] == 0
+    assert cli("run", "new-hire", str(demo.files["new_hire"]))[0] == 0
+    run = run_dir(env, "")
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").unlink()
+    (run / "report.html").unlink()
+    code, output = cli("report", run.name, "--db", env["CSMATCH_DB_URL"], "--out", env["CSMATCH_OUT"])
+    assert code == 0 and (run / "report.html").is_file()
+    assert json.loads((run / "summary.json").read_text())["read"] == summary["read"]
+    code, output = cli("report", "new_hire-0000000000000000")
+    assert code == 4 and output.startswith("error: no finished run new_hire-0000000000000000")
+
+
+def test_evaluate_joins_a_renamed_file_to_its_truth_by_record_number(
+    demo: DemoPaths, env: dict[str, str], tmp_path: Path
+) -> None:
+    renamed = tmp_path / "nh-renamed.txt"
+    renamed.write_bytes(demo.files["new_hire"].read_bytes().replace(b"\r\n", b"\n"))
+    assert cli("registry", "load", str(demo.registry))[0] == 0
+    assert cli("run", "new-hire", str(renamed))[0] == 0
+    matches = str(run_dir(env, "") / "matches.parquet")
+    code, output = cli("evaluate", "--matches", matches, "--truth", str(demo.truth["new_hire"]))
+    assert code == 0 and "joined on record number" in output
+    auto = next(line for line in output.splitlines() if line.startswith("│") and "auto " in line)
+    assert float(auto.split("│")[3]) > 0.9  # recall: the records were found, not all counted as missed
+
+
 def test_dispositions_become_labels_that_evaluate_reads(demo: DemoPaths, env: dict[str, str]) -> None:
     """A specialist's `confirmed` / `wrong-person` is truth for `csmatch evaluate --labels-db`."""
     assert cli("registry", "load", str(demo.registry))[0] == 0

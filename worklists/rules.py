@@ -98,7 +98,8 @@ class _Thresholds(Protocol):
 
 @dataclass(frozen=True)
 class RulesConfig:
-    """Thresholds in dollars (levy) and months of current support (licence suspension)."""
+    """Thresholds in dollars (levy: arrears and balance must exceed them) and months of current support
+    (licence suspension)."""
 
     levy_min_arrears: float = 500.0
     levy_min_balance: float = 100.0
@@ -344,14 +345,20 @@ def _iwo_candidates(
 
 
 def _levy_candidates(auto: pl.DataFrame, cases: pl.DataFrame, config: RulesConfig) -> pl.DataFrame:
-    """An open non-trust account with balance ≥ the minimum, per open case with arrears ≥ the minimum."""
+    """An open non-trust account whose balance exceeds the minimum, of an NCP whose arrears (all open cases)
+    exceed the minimum: one item per open case with arrears (design.md: "both exceed")."""
     accounts = auto.filter(
         pl.col("account_number").is_not_null()
-        & (pl.col("account_balance") >= config.levy_min_balance)
+        & (pl.col("account_balance") > config.levy_min_balance)
         & ~pl.col("trust_indicator").is_in(TRUST_ACCOUNTS).fill_null(False)
         & (pl.col("update_indicator") != "0").fill_null(True)
     )
-    eligible = cases.filter(pl.col("is_open") & (pl.col("arrears_balance") >= config.levy_min_arrears))
+    open_cases = cases.filter(pl.col("is_open")).with_columns(
+        ncp_arrears=pl.col("arrears_balance").fill_null(0).sum().over("person_id")
+    )
+    eligible = open_cases.filter(
+        (pl.col("ncp_arrears") > config.levy_min_arrears) & (pl.col("arrears_balance") > 0)
+    )
     text = _joined(
         pl.lit("ACCOUNT"), pl.col("account_number"), pl.lit("AT"), pl.col("institution_name"),
         pl.lit("BALANCE $") + pl.col("account_balance").cast(pl.String),
@@ -370,6 +377,7 @@ def _levy_candidates(auto: pl.DataFrame, cases: pl.DataFrame, config: RulesConfi
         account_balance=pl.col("account_balance"),
         trust_indicator=pl.col("trust_indicator"),
         arrears_balance=pl.col("arrears_balance"),
+        ncp_arrears_balance=pl.col("ncp_arrears"),
     )
     fact = _joined(
         pl.lit("ACCOUNT"), pl.col("institution_tin").fill_null(""), pl.col("account_number"), separator="|"

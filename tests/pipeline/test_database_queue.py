@@ -116,10 +116,13 @@ def test_a_wage_record_confirming_a_new_hire_employer_is_corroboration(db: Datab
 def test_fidm_levies_respect_thresholds_and_trust_accounts(db: Database) -> None:
     report = s.queue(db, "fidm", ("locate_hit", "levy_candidate"), s.FIDM_RECEIVED, "d" * 64, s.FIDM_MATCHES,
                      s.FIDM_RECORDS)  # fmt: skip
-    assert report.by_kind == {"levy_candidate": 1}
-    levy = db.list_items(kind="levy_candidate").row(0, named=True)
-    assert (levy["case_id"], levy["person_id"]) == ("C1", "P1")
-    assert '"account_number":"ACCT-1"' in levy["new_info"] and levy["due_date"] is None
+    assert report.by_kind == {"levy_candidate": 2}  # P1's two open cases with arrears; never the trust
+    levies = db.list_items(kind="levy_candidate").sort("case_id")
+    assert levies.select("case_id", "person_id").rows() == [("C1", "P1"), ("C2", "P1")]
+    assert (
+        levies["new_info"].str.contains('"account_number":"ACCT-1"').all()
+        and levies["due_date"].is_null().all()
+    )
 
 
 def test_dmv_suspension_candidates(db: Database) -> None:

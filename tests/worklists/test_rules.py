@@ -164,26 +164,28 @@ def test_a_source_only_feeds_its_own_rules() -> None:
 def test_levy_thresholds_and_trust_accounts() -> None:
     rules = ("locate_hit", "levy_candidate")
     items = _items("fidm", rules, s.FIDM_RECEIVED, s.FIDM_MATCHES, s.FIDM_RECORDS)
-    assert items.select("item_kind", "case_id", "record_number").rows() == [("levy_candidate", "C1", 2)]
-    info = _info(items)[0]
+    # P1 owes 1000 (C1) + 200 (C2) on open cases, 9000 on a closed one: one item per open case with arrears
+    assert sorted(items.select("item_kind", "case_id", "record_number").rows()) == [
+        ("levy_candidate", "C1", 2),
+        ("levy_candidate", "C2", 2),
+    ]  # never the trust account
+    info = _info(items.filter(pl.col("case_id") == "C1"))[0]
     assert (info["account_number"], info["account_balance"], info["levy_address_line1"]) == (
         "ACCT-1",
         5000,
         "1 VAULT ST",
     )
-    lower = _items(
-        "fidm", rules, s.FIDM_RECEIVED, s.FIDM_MATCHES, s.FIDM_RECORDS, RulesConfig(levy_min_arrears=150)
-    )
-    assert sorted(lower.select("case_id", "record_number").rows()) == [
-        ("C1", 2),
-        ("C2", 2),
-    ]  # never the trust
-    higher = _items(
-        "fidm", rules, s.FIDM_RECEIVED, s.FIDM_MATCHES, s.FIDM_RECORDS, RulesConfig(levy_min_balance=5001)
-    )
-    assert higher.is_empty()
+    assert (info["arrears_balance"], info["ncp_arrears_balance"]) == (1000.0, 1200.0)
+
+    def levied(**thresholds: float) -> int:
+        config = RulesConfig(**thresholds)
+        return _items("fidm", rules, s.FIDM_RECEIVED, s.FIDM_MATCHES, s.FIDM_RECORDS, config).height
+
+    assert levied(levy_min_arrears=1199.99) == 2  # the NCP's arrears, not one case's, exceed it
+    assert levied(levy_min_arrears=1200) == 0  # "exceed": equal is not enough
+    assert levied(levy_min_balance=4999.99) == 2 and levied(levy_min_balance=5000) == 0
     unknown_trust = [{**s.FIDM_RECORDS[0], "trust_indicator": "6"}]
-    assert _items("fidm", rules, s.FIDM_RECEIVED, [(2, "P1", "auto")], unknown_trust).height == 1
+    assert _items("fidm", rules, s.FIDM_RECEIVED, [(2, "P1", "auto")], unknown_trust).height == 2
     closed = [{**s.FIDM_RECORDS[0], "update_indicator": "0"}]
     assert _items("fidm", rules, s.FIDM_RECEIVED, [(2, "P1", "auto")], closed).is_empty()
 

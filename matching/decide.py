@@ -128,15 +128,18 @@ _NO_IDENTITY = np.iinfo(np.int64).max
 
 def decide(best: pl.DataFrame, thresholds: Thresholds) -> pl.DataFrame:
     """Add `decision`: `auto` (clears the auto threshold, leads the runner-up by the margin, nothing
-    blocks it), `review` (clears the review threshold) or `none`."""
+    blocks it), `review` (clears the review threshold, or the valid SSN agrees exactly however much else
+    differs: domain.md, "a matching SSN with a clearly different name and birth date … goes to review")
+    or `none`."""
     leads = pl.col("runner_up_weight").is_null() | (
         pl.col("match_weight") - pl.col("runner_up_weight") >= thresholds.margin
     )
     auto = (pl.col("match_weight") >= thresholds.auto) & leads & (pl.col("blocked_by") == "")
+    ssn_exact = _code("ssn", "exact") if "ssn_code" in best.columns else pl.lit(False)
     return best.with_columns(
         decision=pl.when(auto)
         .then(pl.lit("auto"))
-        .when(pl.col("match_weight") >= thresholds.review)
+        .when((pl.col("match_weight") >= thresholds.review) | ssn_exact)
         .then(pl.lit("review"))
         .otherwise(pl.lit("none"))
     )

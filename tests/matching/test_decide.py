@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from matching import Model, Thresholds, calibrate_thresholds, match_records
-from matching.compare import LEVELS
-from matching.decide import best_candidates
+from matching.compare import LEVELS, level_code
+from matching.decide import best_candidates, decide
 from tests.matching.conftest import person, records
 
 
@@ -98,6 +98,27 @@ def test_relatives_ssn_is_review_not_auto(registry: pl.DataFrame, model: Model) 
     assert {"first_name_differs", "dob_differs"} <= set(
         best["reasons"].removeprefix("").split("not auto: ")[1].split(", ")
     )
+
+
+def test_someone_else_on_the_ncps_ssn_goes_to_review(registry: pl.DataFrame, model: Model) -> None:
+    """Only the SSN agrees (another surname, first name, birth date and address): review, never dropped,
+    even when the weight is below the review threshold (domain.md)."""
+    stranger = person(
+        "P1", first_name="ROBERTO", middle_name=None, last_name="GUTIERREZ", dob="2001-01-01",
+        address_line1="9 FAR AWAY RD", zip="99501",
+    )  # fmt: skip
+    best = _one(registry, model, stranger)
+    assert (best["person_id"], best["ssn_level"], best["decision"]) == ("P1", "exact", "review")
+    strict = Thresholds(auto=60.0, review=best["match_weight"] + 1, margin=4.0)
+    candidates = pl.DataFrame(
+        {
+            "match_weight": [best["match_weight"]] * 2,
+            "runner_up_weight": [None, None],
+            "blocked_by": ["dob_differs"] * 2,
+            "ssn_code": [level_code("ssn", "exact"), level_code("ssn", "other")],
+        }
+    )
+    assert decide(candidates, strict)["decision"].to_list() == ["review", "none"]
 
 
 def test_twin_with_similar_name_and_next_ssn_is_not_auto(registry: pl.DataFrame, model: Model) -> None:

@@ -62,7 +62,7 @@ def test_match_records_raises_review_for_a_registry_larger_than_calibrated(
     registry: pl.DataFrame, model: Model
 ) -> None:
     """A look-alike in review against the calibrated registry size is left out against a larger one."""
-    twin = records(person("P2", first_name="CLARA", middle_name="ROSE"))
+    twin = records(person("P2", first_name="CLARA", middle_name="ROSE", ssn="555443333"))  # own SSN
     n = registry["person_key"].n_unique()
     base = replace(model.thresholds["new_hire"], persons=n, review_per_doubling=1.0)
     best = match_records(twin, registry, replace(model, thresholds={"new_hire": base}), "new_hire")

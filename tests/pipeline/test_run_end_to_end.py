@@ -209,4 +209,6 @@ def test_a_run_decides_with_the_review_threshold_of_its_registry_size(
     review = json.loads((out / "summary.json").read_text())["thresholds"]["review"]
     assert review == pytest.approx(calibrated.review + math.log2(3_000 / 300))
     reviews = pl.read_parquet(out / "matches.parquet").filter(pl.col("decision") == "review")
-    assert reviews.height > 0 and reviews["match_weight"].min() >= review
+    # below the threshold only where the SSN alone agrees (domain.md: someone else on the NCP's SSN)
+    below = reviews.filter(pl.col("match_weight") < review)
+    assert reviews.height > below.height and (below["ssn_level"] == "exact").all()

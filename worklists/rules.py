@@ -245,16 +245,22 @@ def protect_addresses(items: pl.DataFrame) -> pl.DataFrame:
     """Items as a specialist sees them: where `family_violence` is set, whether at queue time or by a later
     registry load, a locate hit's address and a review record's address are withheld, as the rules
     withhold them for an NCP protected when the item was queued."""
-    protected = pl.col("family_violence").fill_null(False)
+    protected = items.get_column("family_violence").fill_null(False)
+    if not protected.any():
+        return items
+    rows = items.with_row_index("_row").filter(protected)  # the few protected rows only
     kind = pl.col("new_info").str.json_path_match("$.type")
     review_address = r'"address":"(?:[^"\\]|\\.)*"'  # new_info is compact JSON (`_info`)
-    return items.with_columns(
-        new_info=pl.when(protected & (kind == "address"))
+    withheld = rows.select(
+        "_row",
+        pl.when(kind == "address")
         .then(pl.lit(_WITHHELD_ADDRESS))
-        .when(protected & (kind == "match_review"))
+        .when(kind == "match_review")
         .then(pl.col("new_info").str.replace(review_address, f'"address":"{WITHHELD}"'))
         .otherwise(pl.col("new_info"))
+        .alias("new_info"),
     )
+    return items.with_columns(items.get_column("new_info").scatter(withheld["_row"], withheld["new_info"]))
 
 
 def _employer_new_info() -> pl.Expr:

@@ -51,6 +51,12 @@ def _exit_rejected(code: str, message: str) -> NoReturn:
     raise typer.Exit(EXIT_REJECTED)
 
 
+def _exit_error(error: Exception, exit_code: int) -> NoReturn:
+    """`error: <message>` on one line (never wrapped), then exit with `exit_code`."""
+    console.print(f"[red]error[/red]: {error}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exit_code) from None
+
+
 def _settings(db: str | None, out: Path | None, **more: Any) -> Settings:
     settings = load_settings(db_url=db, out=out, **more)
     logging_setup.configure(settings.log_level)
@@ -116,11 +122,9 @@ def _run_and_report(
         console.print(f"skipped: {skipped}", highlight=False, soft_wrap=True)
         return {}
     except runner.NoRegistry as missing:
-        console.print(f"[red]error[/red]: {missing}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_NO_REGISTRY) from None
+        _exit_error(missing, EXIT_NO_REGISTRY)
     except runner.NoSuchFile as missing:
-        console.print(f"[red]error[/red]: {missing}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_NO_FILE) from None
+        _exit_error(missing, EXIT_NO_FILE)
     _print_run(summary, settings)
     return summary
 
@@ -175,8 +179,7 @@ def report(
     try:
         console.print(str(runner.report_run(run_id, settings)))
     except runner.NoSuchFile as missing:
-        console.print(f"[red]error[/red]: {missing}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_NO_FILE) from None
+        _exit_error(missing, EXIT_NO_FILE)
 
 
 @app.command()

@@ -110,6 +110,8 @@ _PARSED = "\x00parsed"
 
 @dataclass(frozen=True)
 class RegistryExtract:
+    """The extract's tables as `read_extract` made them: each already through `conform_table`."""
+
     ncp: pl.DataFrame
     alias: pl.DataFrame
     ncp_case: pl.DataFrame

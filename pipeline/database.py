@@ -33,7 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, CursorResult
 
 import sql
-from loaders.registry import REGISTRY_SCHEMAS, conform_table
+from loaders.registry import REGISTRY_SCHEMAS, RegistryExtract, conform_table
 from pipeline.log import get_logger
 from worklists import ITEM_SCHEMA
 from worklists.rules import protect_addresses
@@ -458,12 +458,16 @@ class Database:
 
         `extract` has frames `ncp`, `alias`, `ncp_case`, `known_employer`, `known_address` (attributes or
         mapping keys; all but `ncp` may be None or missing), and may carry the `unreadable_dates` counts of
-        the reader (`loaders.registry.RegistryExtract`); the report adds those `conform_table` finds here.
+        the reader (`loaders.registry.RegistryExtract`, whose frames `read_extract` already conformed); the
+        report adds those `conform_table` finds in other frames here.
         """
         started = time.perf_counter()
         unreadable = dict(_table_of(extract, "unreadable_dates") or {})
         frames: dict[str, pl.DataFrame] = {}
         for name in REGISTRY_TABLES:
+            if isinstance(extract, RegistryExtract):  # conformed by the reader: not a second pass
+                frames[name] = getattr(extract, name)
+                continue
             frames[name], counts = _conformed(name, _table_of(extract, name))
             for column, count in counts.items():
                 unreadable[column] = unreadable.get(column, 0) + count

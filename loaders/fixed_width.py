@@ -96,7 +96,7 @@ class Tally:
         self.lines += lines.height
         if lines.height == 0:
             return
-        typed = lines.get_column("line").str.starts_with(layout.detail_code)
+        typed = lines.select(_record_type(layout) == layout.detail_code).to_series()
         well_formed = typed & lines.select(_well_formed(layout)).to_series()
         self.typed += int(typed.sum())
         self.malformed += int((typed & ~well_formed).sum())
@@ -157,8 +157,12 @@ def _well_formed(layout: FixedWidthLayout) -> pl.Expr:
     return (pl.col("n_bytes") == layout.record_length) & (pl.col("n_bad") == 0)
 
 
+def _record_type(layout: FixedWidthLayout) -> pl.Expr:
+    return pl.col("line").str.slice(0, layout.type_length)
+
+
 def _structural_checks(layout: FixedWidthLayout) -> list[Check]:
-    record_type = pl.col("line").str.slice(0, layout.type_length)
+    record_type = _record_type(layout)
     return [
         Check(
             record_type != layout.detail_code,

@@ -36,9 +36,16 @@ import sql
 from loaders.registry import REGISTRY_SCHEMAS, RegistryExtract, conform_table
 from pipeline.log import get_logger
 from worklists import ITEM_SCHEMA
-from worklists.rules import protect_addresses
+from worklists.rules import address_item_keys, protect_addresses
 
 log = get_logger(__name__)
+
+ADDRESS_KEYS_VERSION = 7  # the migration whose data step re-keys locate-hit address items
+REKEY_BATCH = 50_000
+_STORED_ADDRESS_ITEM = {
+    "item_id": pl.Int64(), "person_id": pl.String(), "case_id": pl.String(), "new_info": pl.String(),
+    "idempotency_key": pl.String(),
+}  # fmt: skip
 
 BATCH_ROWS = 100_000
 # SQLite: rows converted to Python values at a time (small enough for the allocator to reuse its memory),
@@ -432,6 +439,8 @@ class Database:
                     continue
                 for statement in migration.statements:
                     conn.exec_driver_sql(statement)
+                if migration.version == ADDRESS_KEYS_VERSION:
+                    self._rekey_address_items(conn)
                 self._run(
                     conn,
                     "schema_version_insert",
@@ -441,6 +450,27 @@ class Database:
         if applied:
             log.info("schema_migrated", versions=applied)
         return applied
+
+    def _rekey_address_items(self, conn: Connection) -> None:
+        """Migration 007's data step: re-key the queued locate-hit address items to the address fact with
+        line 2 (`worklists.rules.address_fact`), so a later sighting of the same address corroborates them.
+        Batches by item id keep memory flat; an item whose new key is taken keeps its own."""
+        after, rekeyed, kept = 0, 0, 0
+        while rows := self._run(conn, "address_items_after", {"after": after, "batch": REKEY_BATCH}).all():
+            after = rows[-1].item_id
+            stored = pl.DataFrame([r._asdict() for r in rows], schema=_STORED_ADDRESS_ITEM, orient="row")
+            changed = (
+                address_item_keys(stored)
+                .join(stored.select("item_id", old_key="idempotency_key"), on="item_id")
+                .filter(pl.col("idempotency_key") != pl.col("old_key"))
+            )
+            if changed.height:
+                updated = self._run(
+                    conn, "item_rekey", changed.select("item_id", "idempotency_key").to_dicts()
+                )
+                rekeyed += updated.rowcount
+                kept += changed.height - updated.rowcount
+        log.info("address_items_rekeyed", rekeyed=rekeyed, kept_for_a_taken_key=kept)
 
     def _applied_versions(self, conn: Connection) -> set[int]:
         if not self._run(conn, "schema_version_table_exists").scalar_one():

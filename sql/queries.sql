@@ -242,6 +242,18 @@ UPDATE work_item SET status = 'resolved', disposition = :disposition, resolved_a
     assigned_to = COALESCE(assigned_to, :worker)
 WHERE item_id = :item_id AND status <> 'resolved';
 
+-- name: address_items_after
+-- Migration 007: the next batch of locate-hit address items (withheld ones are stored as `{"type": ...`
+-- with a space and are left out: their address is not kept to compute a key from).
+SELECT item_id, person_id, case_id, new_info, idempotency_key FROM work_item
+WHERE item_kind = 'locate_hit' AND new_info LIKE '{"type":"address"%' AND item_id > :after
+ORDER BY item_id LIMIT :batch;
+
+-- name: item_rekey
+-- An item keeps its key when the new one is taken (it stays the separate item it was).
+UPDATE work_item SET idempotency_key = :idempotency_key
+WHERE item_id = :item_id AND NOT EXISTS (SELECT 1 FROM work_item WHERE idempotency_key = :idempotency_key);
+
 -- name: item_status
 SELECT status FROM work_item WHERE item_id = :item_id;
 

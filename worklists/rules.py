@@ -25,6 +25,8 @@ ITEM_KINDS = (*RULES, "match_review")
 TRUST_ACCOUNTS = ("1", "2", "3", "4", "5")  # UTMA/UGMA, IOLTA, mortgage escrow, security deposit, other trust
 NOT_SUSPENDABLE = ("SUSPENDED", "REVOKED", "CANCELLED")
 WITHHELD = "WITHHELD (FV)"
+# Unit designators as `street` leaves them (APARTMENT -> APT, SUITE -> STE, ROOM -> RM; `#` is punctuation).
+_UNIT_DESIGNATOR = r"\b(?:APT|UNIT|STE|RM)\b"
 
 ITEM_SCHEMA: dict[str, pl.DataType] = {
     "item_kind": pl.String(),
@@ -77,8 +79,8 @@ CASE_COLUMNS = REGISTRY_SCHEMAS["ncp_case"]
 KNOWN_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     table: {c: REGISTRY_SCHEMAS[table][c] for c in columns}
     for table, columns in (
-        ("ncp", ("person_id", "address_line1", "zip")),
-        ("known_address", ("person_id", "address_line1", "zip")),
+        ("ncp", ("person_id", "address_line1", "address_line2", "zip")),
+        ("known_address", ("person_id", "address_line1", "address_line2", "zip")),
         ("known_employer", ("person_id", "fein", "end_date", "iwo_active")),
     )
 }
@@ -177,7 +179,7 @@ def _hits(matches: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
         decided.select(*MATCH_COLUMNS)
         .join(record_part, on="record_number", how="left")
         .with_columns(
-            address_fact=_address_fact(pl.col("address_line1"), pl.col("zip")),
+            address_fact=address_fact(pl.col("address_line1"), pl.col("address_line2"), pl.col("zip")),
             employer_fact=fein(pl.col("employer_fein")),
         )
     )
@@ -192,16 +194,22 @@ def _cases(ncp_case: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def _address_fact(line1: pl.Expr, zip_code: pl.Expr) -> pl.Expr:
-    """`<line 1>|<ZIP5>` normalised as the matcher does (USPS style), null when either part is missing."""
-    return pl.concat_str([street(line1), zip5(zip_code)], separator="|")
+def address_fact(line1: pl.Expr, line2: pl.Expr, zip_code: pl.Expr) -> pl.Expr:
+    """`<line 1> <line 2>|<ZIP5>` in USPS style (as the matcher normalises streets) with the unit
+    designators left out, so `APT 5`, `UNIT 5` and `#5` on either line are one address; null when line 1
+    or the ZIP is missing. An address without a line 2 or a designator keeps the fact it always had."""
+    whole = street(pl.concat_str([line1, line2], separator=" ", ignore_nulls=True))
+    kept = whole.str.replace_all(_UNIT_DESIGNATOR, "").str.replace_all(" +", " ").str.strip_chars()
+    usable = street(line1).is_not_null() & (kept != "")
+    return pl.when(usable).then(pl.concat_str([kept, zip5(zip_code)], separator="|"))
 
 
 def _known_addresses(context: dict[str, pl.DataFrame]) -> pl.DataFrame:
     frames = [conform(context.get(name), KNOWN_COLUMNS[name]) for name in ("ncp", "known_address")]
-    known = pl.concat([f.select("person_id", "address_line1", "zip") for f in frames])
+    known = pl.concat([f.select("person_id", "address_line1", "address_line2", "zip") for f in frames])
     return known.select(
-        "person_id", address_fact=_address_fact(pl.col("address_line1"), pl.col("zip"))
+        "person_id",
+        address_fact=address_fact(pl.col("address_line1"), pl.col("address_line2"), pl.col("zip")),
     ).unique()
 
 
@@ -296,7 +304,7 @@ def _tagged(
 
 
 def _locate_hits(auto: pl.DataFrame, cases: pl.DataFrame, context: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """An address (line 1 + ZIP5) or a current employer (FEIN) the registry does not hold: per open case."""
+    """An address (`address_fact`) or a current employer (FEIN) the registry does not hold: per open case."""
     open_cases = cases.filter(pl.col("is_open"))
     current_employers = _known_employers(context).filter(pl.col("end_date").is_null())
     new_address = auto.filter(pl.col("address_fact").is_not_null()).join(
@@ -323,6 +331,20 @@ def _locate_hits(auto: pl.DataFrame, cases: pl.DataFrame, context: dict[str, pl.
             ),
         ],
         how="diagonal_relaxed",
+    )
+
+
+def address_item_keys(items: pl.DataFrame) -> pl.DataFrame:
+    """Queued locate-hit address items (`item_id`, `person_id`, `case_id`, `new_info`) → `item_id` and the
+    `idempotency_key` their address has under `address_fact` (migration 007: facts used to be line 1 +
+    ZIP5). Items whose address was withheld (family violence) hold no address to key and are left out."""
+    parts = {name: pl.String() for name in ("type", "address_line1", "address_line2", "zip")}
+    info = pl.col("new_info").str.json_decode(pl.Struct(parts))
+    stored = items.select("item_id", "person_id", "case_id", info.alias("info")).unnest("info")
+    fact = pl.lit("ADDRESS|") + address_fact(pl.col("address_line1"), pl.col("address_line2"), pl.col("zip"))
+    return stored.filter((pl.col("type") == "address") & fact.is_not_null()).select(
+        "item_id",
+        idempotency_key=idempotency_key(pl.lit("locate_hit"), pl.col("person_id"), pl.col("case_id"), fact),
     )
 
 

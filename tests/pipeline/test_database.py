@@ -30,14 +30,14 @@ def db(db_url: str) -> Iterator[Database]:
 
 def test_create_schema_is_idempotent_and_records_versions(db: Database) -> None:
     assert db.create_schema() == []
-    assert db.schema_versions() == [1, 2, 3, 4, 5, 6]
+    assert db.schema_versions() == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_a_database_at_version_1_gets_only_the_later_migrations(db_url: str) -> None:
     database = Database(db_url)
     migrate_through(database, 1)
-    assert database.create_schema() == [2, 3, 4, 5, 6]
-    assert database.schema_versions() == [1, 2, 3, 4, 5, 6]
+    assert database.create_schema() == [2, 3, 4, 5, 6, 7]
+    assert database.schema_versions() == [1, 2, 3, 4, 5, 6, 7]
     database.dispose()
 
 
@@ -63,7 +63,7 @@ def test_migration_4_keeps_every_sighting_and_resolves_its_item(db_url: str) -> 
             conn.execute(sa.text(
                 "INSERT INTO work_item_evidence VALUES (:key, :run, :n, 'new_hire', 'f1', 'nh.txt', 3.5, "
                 "0.9, 'auto', '2026-01-01 00:00:00')"), {"key": key, "run": run, "n": number})  # fmt: skip
-    assert database.create_schema() == [4, 5, 6]
+    assert database.create_schema() == [4, 5, 6, 7]
     counts = dict(database.list_items().select("idempotency_key", "evidence_count").iter_rows())
     assert counts == {"k1": 2, "k2": 1}
     item_id = database.list_items().filter(pl.col("idempotency_key") == "k1").item(0, "item_id")
@@ -308,7 +308,7 @@ def test_hostile_values_are_bound_not_executed(db: Database) -> None:
     db.replace_registry({"ncp": pl.DataFrame({"person_id": [HOSTILE], "last_name": [HOSTILE]})})
     assert db.read_registry(person_ids=[HOSTILE])["ncp"].get_column("last_name").to_list() == [HOSTILE]
     assert db.list_items(worker=HOSTILE, kind=HOSTILE).is_empty()
-    assert db.schema_versions() == [1, 2, 3, 4, 5, 6]  # every table still there
+    assert db.schema_versions() == [1, 2, 3, 4, 5, 6, 7]  # every table still there
 
 
 def test_a_registry_load_conforms_dates_codes_and_digits_and_reports_unreadable_dates(db: Database) -> None:

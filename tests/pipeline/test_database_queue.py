@@ -12,11 +12,12 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
+from matching.normalise import street, zip5
 from pipeline.database import Database, QueueReport
 from tests.frames import max_record_number
 from tests.schema_at import migrate_through
 from tests.worklists import scenario as s
-from worklists import RunInfo, keys
+from worklists import RunInfo, keys, rules
 
 NEW_HIRE_RULES = ("locate_hit", "iwo_candidate")
 
@@ -76,22 +77,73 @@ def test_the_same_records_in_another_file_only_corroborate(db: Database) -> None
     assert db.list_items().get_column("evidence_count").to_list() == [2] * 10
 
 
+def _database_at(db_url: str, version: int) -> Database:
+    """A database as a release at schema `version` left it, holding the scenario's registry."""
+    database = Database(db_url)
+    migrate_through(database, version)
+    database.replace_registry(s.REGISTRY)
+    return database
+
+
 def test_items_queued_with_full_length_keys_are_still_corroborated_after_migration_5(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    database = Database(db_url)
-    migrate_through(database, 4)
-    database.replace_registry(s.REGISTRY)
+    database = _database_at(db_url, 4)
     with monkeypatch.context() as before_5:
         before_5.setattr(keys, "KEY_HEX_CHARS", 64)
         assert _queue_new_hire(database, "a" * 64).new_items == 10
     assert set(database.list_items().get_column("idempotency_key").str.len_chars()) == {64}
-    assert database.create_schema() == [5, 6]
+    assert database.create_schema() == [5, 6, 7]
     resent = _queue_new_hire(database, "b" * 64)
     assert (resent.new_items, resent.corroborated) == (0, 10)
     items = database.list_items()
     assert set(items.get_column("idempotency_key").str.len_chars()) == {32}
     assert items.get_column("evidence_count").to_list() == [2] * 10
+    database.dispose()
+
+
+def _line1_fact(line1: pl.Expr, line2: pl.Expr, zip_code: pl.Expr) -> pl.Expr:
+    """The address fact before migration 7: line 1 + ZIP5."""
+    return pl.concat_str([street(line1), zip5(zip_code)], separator="|")
+
+
+def test_address_items_queued_before_migration_7_are_rekeyed_and_corroborated_after_it(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = _database_at(db_url, 6)
+    records = [
+        {"record_number": 2, "address_line1": "20 OAK ST", "address_line2": "APT 9", "zip": "62701"},  # P1
+        {"record_number": 3, "address_line1": "20 OAK ST APT 9", "zip": "62701"},  # P1: the same, in line 1
+        {"record_number": 4, "address_line1": "3 SEA LN", "zip": "62707"},  # P5: a fact that does not change
+        {
+            "record_number": 5,
+            "address_line1": "9 ELM AVE",
+            "address_line2": "UNIT 2",
+            "zip": "62705",
+        },  # P2 (FV)
+    ]
+    found = [(2, "P1", "auto"), (3, "P1", "auto"), (4, "P5", "auto"), (5, "P2", "auto")]
+
+    def queue(sha: str) -> QueueReport:
+        return s.queue(database, "new_hire", ("locate_hit",), s.NEW_HIRE_RECEIVED, sha, found, records)
+
+    with monkeypatch.context() as before_7:
+        before_7.setattr(rules, "address_fact", _line1_fact)
+        assert queue("a" * 64).new_items == 6  # P1: two addresses x cases C1, C2; P5: C7; P2: C4
+    before = database.list_items().select("item_id", "person_id", "idempotency_key").sort("item_id")
+    assert database.create_schema() == [7]
+    after = database.list_items().select("item_id", "idempotency_key").sort("item_id")
+    changed = before.join(after, on="item_id").filter(
+        pl.col("idempotency_key") != pl.col("idempotency_key_right")
+    )
+    # P1's first address item per case takes the new key; its twin keeps its own (the new key is taken);
+    # P5's fact is unchanged and P2's address was withheld, so neither has anything to re-key.
+    assert changed.get_column("person_id").to_list() == ["P1", "P1"]
+    resent = queue("b" * 64)
+    # Only the withheld address, which kept no address to re-key from, is queued once more (still withheld).
+    assert (resent.new_items, resent.corroborated) == (1, 5)
+    evidence = database.list_items().select("person_id", "evidence_count").sort("person_id", "evidence_count")
+    assert evidence.rows() == [("P1", 1), ("P1", 1), ("P1", 3), ("P1", 3), ("P2", 1), ("P2", 1), ("P5", 2)]
     database.dispose()
 
 

@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from tests.worklists import scenario as s
-from worklists import ITEM_SCHEMA, RulesConfig, build_work_items, iwo_due_date
+from worklists import ITEM_SCHEMA, RulesConfig, build_work_items, iwo_due_date, keys
+from worklists.rules import address_item_keys
 
 NEW_HIRE_RULES = ("locate_hit", "iwo_candidate")
 
@@ -217,6 +218,59 @@ def test_locate_compares_normalised_addresses_and_current_employers() -> None:
         (4, "C1"),
         (4, "C2"),
     ]
+
+
+def test_an_address_is_both_lines_with_the_unit_designator_left_out() -> None:
+    registry = {
+        **s.REGISTRY,
+        "ncp": s.NCP.with_columns(address_line2=pl.Series(["APT 5", None, None, None, None])),
+    }
+    rows = [
+        {"record_number": 2, "address_line1": "12 MAIN ST", "address_line2": "Apartment 5", "zip": "62701"},
+        {
+            "record_number": 3,
+            "address_line1": "12 Main Street #5",
+            "zip": "62701",
+        },  # the unit moved to line 1
+        {"record_number": 4, "address_line1": "12 MAIN ST", "address_line2": "UNIT 5", "zip": "62701"},
+        {
+            "record_number": 5,
+            "address_line1": "12 MAIN ST",
+            "address_line2": "APT 9",
+            "zip": "62701",
+        },  # moved
+        {"record_number": 6, "address_line1": "12 MAIN ST", "zip": "62701"},  # no unit: not the address held
+        {"record_number": 7, "address_line1": "12 MAIN ST APT 9", "zip": "62701"},  # record 5's address again
+    ]
+    found = [(n, "P1", "auto") for n in range(2, 8)]
+    items = _items("ui_claim", ("locate_hit",), s.NEW_HIRE_RECEIVED, found, rows, registry=registry)
+    c1 = items.filter(pl.col("case_id") == "C1")
+    assert c1.get_column("record_number").to_list() == [5, 6, 7]
+    assert c1.get_column("idempotency_key").n_unique() == 2  # records 5 and 7: one item, two sightings
+    assert [_info(c1)[0][k] for k in ("address_line1", "address_line2")] == ["12 MAIN ST", "APT 9"]
+
+
+def test_an_address_without_line_2_or_unit_keeps_the_key_it_had() -> None:
+    rows = [{"record_number": 4, "address_line1": "44 NEW ST", "zip": "62706"}]
+    items = _items("ui_claim", ("locate_hit",), s.NEW_HIRE_RECEIVED, [(4, "P3", "auto")], rows)
+    before = keys.idempotency_key(
+        pl.lit("locate_hit"), pl.lit("P3"), pl.lit("C5"), pl.lit("ADDRESS|44 NEW ST|62706")
+    )
+    assert items.get_column("idempotency_key").to_list() == [pl.select(before).item()]
+
+
+def test_stored_address_items_are_rekeyed_from_their_new_info_but_withheld_ones_are_not() -> None:
+    rows = [
+        {"record_number": 2, "address_line1": "12 MAIN ST", "address_line2": "APT 9", "zip": "62701"},
+        {"record_number": 3, "address_line1": "9 ELM AVENUE", "address_line2": "UNIT 2", "zip": "62705"},
+    ]
+    items = _items(
+        "ui_claim", ("locate_hit",), s.NEW_HIRE_RECEIVED, [(2, "P1", "auto"), (3, "P2", "auto")], rows
+    )
+    stored = items.with_row_index("item_id").with_columns(pl.col("item_id").cast(pl.Int64))
+    rekeyed = address_item_keys(stored.select("item_id", "person_id", "case_id", "new_info"))
+    expected = stored.filter(pl.col("person_id") == "P1").select("item_id", "idempotency_key")  # P2: FV
+    assert expected.height == 2 and rekeyed.sort("item_id").equals(expected)
 
 
 def test_no_matches_no_items() -> None:

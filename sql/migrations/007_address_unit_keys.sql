@@ -1,0 +1,4 @@
+-- A locate hit's address fact now holds line 2 as well (`worklists.rules.address_fact`: a new apartment is
+-- a new address; `APT 5` on line 2 or in line 1 is one address). Re-keying the queued address items is a
+-- Python data step (SHA-256 keys over USPS-normalised text): `Database._rekey_address_items` runs in this
+-- migration's transaction. No schema change.

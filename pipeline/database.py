@@ -388,39 +388,53 @@ class Database:
         return head + " VALUES " + ", ".join(["(" + ", ".join(placeholders) + ")"] * n_rows)
 
     @contextmanager
-    def _copy(self, conn: Connection, statement: pgsql.Composed) -> Iterator[psycopg.Copy]:
+    def _copy(
+        self, conn: Connection, statement: pgsql.Composed, params: Mapping[str, Any] | None = None
+    ) -> Iterator[psycopg.Copy]:
         """psycopg COPY on the connection's own transaction."""
         raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        with raw.cursor() as cursor, cursor.copy(statement, params) as copy:
             yield copy
 
     def _read_frame(
         self, conn: Connection, select: sa.Select[Any], schema: Mapping[str, pl.DataType]
     ) -> pl.DataFrame:
-        """A (parameterless) SELECT into a frame: COPY … TO STDOUT on PostgreSQL, one fetch on SQLite."""
-        query = str(select.compile(dialect=self.engine.dialect))
+        """A SELECT into a frame built column by column, with its values still bound parameters: COPY … TO
+        STDOUT on PostgreSQL, the driver's own cursor on SQLite (plain tuples, no per-row Result objects).
+        Dates, timestamps and booleans come back typed from both."""
+        compiled = select.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
+        booleans = [name for name, t in schema.items() if t == pl.Boolean()]
         if self.dialect == "postgresql":
             buffer = io.BytesIO()
-            statement = pgsql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(pgsql.SQL(query))
-            with _as_sqlalchemy_error("COPY TO"), self._copy(conn, statement) as copy:
+            statement = pgsql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(pgsql.SQL(str(compiled)))
+            with _as_sqlalchemy_error("COPY TO"), self._copy(conn, statement, compiled.params) as copy:
                 for block in copy:
                     buffer.write(block)
             if buffer.tell() == 0:
                 return pl.DataFrame(schema=dict(schema))
             buffer.seek(0)
-            return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=dict(schema))
-        # The driver's own cursor (plain tuples, no per-row Result objects), built column by column.
+            as_text = {name: pl.String() if name in booleans else t for name, t in schema.items()}
+            frame = pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=as_text)
+            return frame.with_columns(pl.col(booleans) == "t")  # PostgreSQL's CSV spells booleans t / f
         raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-        rows = raw.execute(query).fetchall()
+        params = [compiled.params[name] for name in compiled.positiontup or ()]
+        rows = raw.execute(str(compiled), params).fetchall()
         values = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-        dates = [name for name, t in schema.items() if t == pl.Date()]
+        # SQLite holds dates and timestamps as ISO text and booleans as 0 / 1.
+        stored_as = {pl.Date(): pl.String(), pl.Datetime("us"): pl.String(), pl.Boolean(): pl.Int64()}
         frame = pl.DataFrame(
             [
-                pl.Series(name, column, dtype=pl.String() if name in dates else t, strict=False)
+                pl.Series(name, column, dtype=stored_as.get(t, t), strict=False)
                 for (name, t), column in zip(schema.items(), values, strict=True)
             ]
         )
-        return frame.with_columns(pl.col(dates).str.to_date("%Y-%m-%d"))
+        dates = [name for name, t in schema.items() if t == pl.Date()]
+        stamps = [name for name, t in schema.items() if t == pl.Datetime("us")]
+        return frame.with_columns(
+            pl.col(dates).str.to_date("%Y-%m-%d"),
+            pl.col(stamps).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us"),
+            pl.col(booleans).cast(pl.Boolean),
+        )
 
     # --- schema ---------------------------------------------------------------------------------------
 
@@ -548,8 +562,7 @@ class Database:
                 self._bulk_insert(conn, f"registry_{name}", frame, {"snapshot_id": snapshot_id})
             for _, create in rebuilt:
                 conn.exec_driver_sql(create)
-            if self.dialect == "postgresql":
-                self._run(conn, "registry_analyze")
+            self._run(conn, "registry_analyze")
             diff = self._run(conn, "ncp_diff", {"new": snapshot_id, "old": previous_id}).mappings().one()
             changes = {
                 "added": frames["ncp"].height - diff["kept"],
@@ -808,8 +821,7 @@ class Database:
         )
 
     def _listed(self, conn: Connection, select: sa.Select[Any]) -> pl.DataFrame:
-        rows = [self._typed(r._mapping) for r in conn.execute(select)]
-        return protect_addresses(self._frame(rows, LISTED_COLUMNS))
+        return protect_addresses(self._read_frame(conn, select, LISTED_COLUMNS))
 
     def list_items(
         self,

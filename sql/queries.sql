@@ -76,9 +76,15 @@ DELETE FROM registry_known_address;
 -- Locks the tables in read_registry's order (no deadlock with a reader); readers wait for the commit.
 TRUNCATE registry_alias, registry_ncp_case, registry_known_employer, registry_known_address;
 
+-- name: registry_analyze
+-- Statistics of the cases, without which SQLite's planner probes the whole case index for the worklist's
+-- per-item family-violence check instead of the partial index of flagged cases (migration 006).
+ANALYZE registry_ncp_case;
+
 -- name: registry_analyze.postgresql
 -- Fresh statistics (new rows included) so the diff joins the two snapshots instead of probing 2M times.
 ANALYZE registry_ncp;
+ANALYZE registry_ncp_case;
 
 -- name: ncp_diff
 -- The NCPs in both the old and the new snapshot (by person_id), and of those how many changed.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from contextlib import closing
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
 
-from pipeline.database import Database
+from pipeline.database import LISTED_COLUMNS, Database
 from tests.worklists import scenario as s
 from worklists.export import export_frame
 
@@ -47,6 +50,35 @@ def test_list_sorts_by_due_date_and_filters(db: Database) -> None:
     assert db.list_items(kind="match_review").get_column("person_id").to_list() == ["P5"]
     assert db.list_items(status="claimed").is_empty()
     assert db.list_items(limit=3).height == 3
+
+
+def test_listed_items_come_back_typed_with_their_filters_bound(db: Database) -> None:
+    before = datetime.now(UTC).replace(tzinfo=None)
+    claimed = db.claim_items("CW2", 1).get_column("item_id").to_list()
+    db.resolve_item(claimed[0], "confirmed", "CW2")
+    items = db.list_items()
+    assert items.schema == pl.Schema(LISTED_COLUMNS)
+    resolved = items.filter(pl.col("item_id") == claimed[0]).row(0, named=True)
+    assert (
+        before <= resolved["claimed_at"] <= resolved["resolved_at"] <= datetime.now(UTC).replace(tzinfo=None)
+    )
+    assert resolved["created_at"] <= resolved["claimed_at"]
+    assert items.get_column("family_violence").equals(
+        items.get_column("person_id") == "P2", check_names=False
+    )
+    assert db.list_items(worker=HOSTILE, status=HOSTILE, kind=HOSTILE).is_empty()  # bound, never spliced
+    one = db.list_items(worker="CW2", status="resolved", kind=resolved["item_kind"], limit=5)
+    assert one.get_column("item_id").to_list() == claimed
+
+
+def test_on_sqlite_the_family_violence_probe_takes_the_partial_index_of_flagged_cases(tmp_path: Path) -> None:
+    database = _queued(f"sqlite:///{tmp_path / 'csmatch.db'}")  # the registry load left statistics
+    compiled = database._item_select().compile(dialect=database.engine.dialect)
+    with closing(sqlite3.connect(tmp_path / "csmatch.db")) as raw:
+        params = [compiled.params[name] for name in compiled.positiontup or ()]
+        plan = " ".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {compiled}", params))
+    database.dispose()
+    assert "USING INDEX registry_ncp_case_family_violence" in plan
 
 
 def test_claim_takes_the_workers_items_first_then_by_due_date(db: Database) -> None:

@@ -104,7 +104,9 @@ DIGIT_COLUMNS: dict[str, int] = {"ssn": 9, "fein": 9, "zip": 5}
 # Not null, which means "current employer": that would hide a re-hire by a past employer from the locate
 # rule (a FEIN held as current is not new information). A date no real employment ends on instead.
 UNKNOWN_END_DATE = date(1, 1, 1)
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+# YYYY-MM-DD, optionally with the time part a database export gives a date (`1980-01-15 00:00:00`,
+# `1980-01-15T00:00:00.000`): the date is the first ten characters.
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 _PARSED = "\x00parsed"
 
 
@@ -213,9 +215,11 @@ def _cleaned(column: str, source: pl.DataType, target: pl.DataType, code: bool) 
 
 
 def _parsed(text: pl.Expr, target: pl.DataType) -> pl.Expr:
-    """Text as a date (strictly YYYY-MM-DD, a real calendar date) or a number; null where it is not one."""
+    """Text as a date (YYYY-MM-DD, a real calendar date, perhaps with a time part) or a number; null where
+    it is not one."""
     if target == _D:
-        return pl.when(text.str.contains(_ISO_DATE)).then(text.str.strptime(_D, "%Y-%m-%d", strict=False))
+        day = text.str.slice(0, 10)
+        return pl.when(text.str.contains(_ISO_DATE)).then(day.str.strptime(_D, "%Y-%m-%d", strict=False))
     return text.cast(target, strict=False)
 
 

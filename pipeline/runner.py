@@ -7,6 +7,7 @@ chains them in one process for the CLI. Stages hand each other data through the 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -46,7 +47,7 @@ THRESHOLDS = ("auto", "review", "margin")  # what a run records of its profile's
 WARM_RECORDS = 2_000  # records of the first chunk that `run_file` warms the matcher on
 REGISTRY_CACHE = Path(tempfile.gettempdir()) / "csmatch-registry-cache"
 REGISTRY_CACHE_DAYS = 7  # a snapshot file the machine's registry cache has not used for this long is deleted
-_SNAPSHOT_FILE = r"\d{8}T\d{6}-[0-9a-f]{8}(-[a-z_]+)?\.parquet"
+_SNAPSHOT_FILE = r"\d{8}T\d{6}-[0-9a-f]{8}(-[a-z_]+(-[0-9a-f]{8})?)?\.parquet"
 # A cached snapshot file, or the temp file of a download into the cache that a killed process left behind
 # (`atomic_file`'s `.<name>.<random>.tmp`).
 _CACHED_SNAPSHOT_FILE = re.compile(rf"{_SNAPSHOT_FILE}|\.{_SNAPSHOT_FILE}\.\w+\.tmp")
@@ -143,7 +144,10 @@ def _registry_key(snapshot_id: str) -> str:
 
 
 def _context_key(snapshot_id: str, table: str) -> str:
-    return work_key("registry", f"{snapshot_id}-{table}.parquet")
+    """Named after the columns the rules read as well: a release that reads another column does not take
+    the file an earlier one cached (it rebuilds it from the database)."""
+    columns = hashlib.sha256(",".join(CONTEXT_COLUMNS[table]).encode()).hexdigest()[:8]
+    return work_key("registry", f"{snapshot_id}-{table}-{columns}.parquet")
 
 
 # The last snapshot's prepared registry, kept in the process: a worker matching many chunks of a big file

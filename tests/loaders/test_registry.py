@@ -185,6 +185,19 @@ def test_pyarrow_timestamp_parquet_dates_load(tmp_path: Path) -> None:
     assert read_extract(tmp_path).ncp.equals(from_csv)
 
 
+def test_csv_dates_with_a_time_part_are_their_date(tmp_path: Path) -> None:
+    ncp = pl.DataFrame(
+        {
+            "person_id": ["P1", "P2", "P3", "P4"],
+            "dob": ["1980-01-15 00:00:00", "1981-02-28T00:00:00.000", "1982-03-31 00:00", "1983-04-30 25"],
+        }
+    )
+    _write_csv(tmp_path, ncp=ncp)
+    extract = read_extract(tmp_path)
+    assert extract.ncp["dob"].to_list() == [date(1980, 1, 15), date(1981, 2, 28), date(1982, 3, 31), None]
+    assert extract.unreadable_dates == {"ncp.dob": 1}
+
+
 def test_impossible_dates_are_null_counted_and_the_load_goes_on(tmp_path: Path) -> None:
     ncp = pl.DataFrame(
         {

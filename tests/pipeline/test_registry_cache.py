@@ -74,6 +74,25 @@ def test_missing_context_files_are_rebuilt_from_the_current_snapshot_only(
         runner._registry_context(workspace, "20260101T000000-00000000", wanted)
 
 
+def test_context_files_cached_by_a_release_that_read_other_columns_are_not_taken(
+    demo: DemoPaths, workspace: runner.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earlier = {
+        table: tuple(c for c in columns if c != "address_line2") for table, columns in CONTEXT_COLUMNS.items()
+    }
+    with monkeypatch.context() as earlier_release:
+        earlier_release.setattr(runner, "CONTEXT_COLUMNS", earlier)
+        snapshot = runner.load_registry(str(demo.registry), workspace.settings)["snapshot_id"]
+        earlier_key = runner._context_key(snapshot, "ncp")
+    assert workspace.landing.exists(earlier_key) and earlier_key != runner._context_key(snapshot, "ncp")
+    wanted = read_extract(demo.registry).ncp.get_column("person_id").head(50)
+
+    context = runner._registry_context(workspace, snapshot, wanted)  # rebuilt from the current snapshot
+
+    assert context["ncp"].columns == list(CONTEXT_COLUMNS["ncp"])
+    assert _sorted(context)["ncp"].equals(_sorted(_from_db(workspace, wanted))["ncp"])
+
+
 def test_the_cache_deletes_snapshot_files_unused_for_a_week_when_it_caches_new_ones(
     demo: DemoPaths, workspace: runner.Workspace
 ) -> None:
@@ -87,7 +106,8 @@ def test_the_cache_deletes_snapshot_files_unused_for_a_week_when_it_caches_new_o
     for snapshot, days in days_unused.items():
         for name in (
             f"{snapshot}.parquet",
-            f"{snapshot}-ncp_case.parquet",
+            f"{snapshot}-ncp_case.parquet",  # an earlier release's name
+            f"{snapshot}-ncp_case-0123abcd.parquet",
             f".{snapshot}.parquet.k3_x9q.tmp",
         ):
             (cache / name).write_bytes(b"cached")
@@ -101,10 +121,11 @@ def test_the_cache_deletes_snapshot_files_unused_for_a_week_when_it_caches_new_o
 
     recent = "20250301T000000-0000000c"
     assert sorted(p.name for p in cache.iterdir()) == sorted(
-        [f"{snapshot}-{table}.parquet" for table in CONTEXT_COLUMNS]
-        + [f"{recent}.parquet", f"{recent}-ncp_case.parquet", f".{recent}.parquet.k3_x9q.tmp", "notes.txt"]
+        [runner._context_key(snapshot, table).rpartition("/")[2] for table in CONTEXT_COLUMNS]
+        + [f"{recent}.parquet", f"{recent}-ncp_case.parquet", f"{recent}-ncp_case-0123abcd.parquet"]
+        + [f".{recent}.parquet.k3_x9q.tmp", "notes.txt"]
     )
-    used = cache / f"{snapshot}-ncp.parquet"
+    used = cache / runner._context_key(snapshot, "ncp").rpartition("/")[2]
     os.utime(used, (0, 0))
     runner._registry_context(workspace, snapshot, pl.Series(["P1"]))  # a use makes it recent again
     assert used.stat().st_mtime > time.time() - 60

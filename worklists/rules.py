@@ -27,6 +27,8 @@ NOT_SUSPENDABLE = ("SUSPENDED", "REVOKED", "CANCELLED")
 WITHHELD = "WITHHELD (FV)"
 # Unit designators as `street` leaves them (APARTMENT -> APT, SUITE -> STE, ROOM -> RM; `#` is punctuation).
 _UNIT_DESIGNATOR = r"\b(?:APT|UNIT|STE|RM)\b"
+# Whom mail goes through (`C/O …`, `ATTN: …`, `IN CARE OF …` to the end of its line), not where.
+_CARE_OF = r"\b(?:C O|ATTN|ATTENTION|IN CARE OF|CARE OF)\b.*$"
 
 ITEM_SCHEMA: dict[str, pl.DataType] = {
     "item_kind": pl.String(),
@@ -196,10 +198,12 @@ def _cases(ncp_case: pl.DataFrame | None) -> pl.DataFrame:
 
 def address_fact(line1: pl.Expr, line2: pl.Expr, zip_code: pl.Expr) -> pl.Expr:
     """`<line 1> <line 2>|<ZIP5>` in USPS style (as the matcher normalises streets) with the unit
-    designators left out, so `APT 5`, `UNIT 5` and `#5` on either line are one address; null when line 1
-    or the ZIP is missing. An address without a line 2 or a designator keeps the fact it always had."""
-    whole = street(pl.concat_str([line1, line2], separator=" ", ignore_nulls=True))
-    kept = whole.str.replace_all(_UNIT_DESIGNATOR, "").str.replace_all(" +", " ").str.strip_chars()
+    designators and any care-of part left out, so `APT 5`, `UNIT 5` and `#5` on either line are one address
+    and `C/O …` adds nothing; null when line 1 or the ZIP is missing. An address without a line 2, a
+    designator or a care-of part keeps the fact it always had (line 1 + ZIP5)."""
+    lines = [street(line).str.replace(_CARE_OF, "") for line in (line1, line2)]
+    where = pl.concat_str(lines, separator=" ", ignore_nulls=True)
+    kept = where.str.replace_all(_UNIT_DESIGNATOR, "").str.replace_all(" +", " ").str.strip_chars()
     usable = street(line1).is_not_null() & (kept != "")
     return pl.when(usable).then(pl.concat_str([kept, zip5(zip_code)], separator="|"))
 

@@ -241,8 +241,16 @@ def test_an_address_is_both_lines_with_the_unit_designator_left_out() -> None:
         },  # moved
         {"record_number": 6, "address_line1": "12 MAIN ST", "zip": "62701"},  # no unit: not the address held
         {"record_number": 7, "address_line1": "12 MAIN ST APT 9", "zip": "62701"},  # record 5's address again
+        {"record_number": 8, "address_line1": "12 MAIN ST", "address_line2": "APT 5 C/O ANN", "zip": "62701"},
+        {
+            "record_number": 9,
+            "address_line1": "c/o Ann Lee",
+            "address_line2": "12 Main St Apt 5",
+            "zip": "62701",
+        },
+        {"record_number": 10, "address_line1": "ATTN: ANN", "zip": "62701"},  # no address at all
     ]
-    found = [(n, "P1", "auto") for n in range(2, 8)]
+    found = [(n, "P1", "auto") for n in range(2, 11)]
     items = _items("ui_claim", ("locate_hit",), s.NEW_HIRE_RECEIVED, found, rows, registry=registry)
     c1 = items.filter(pl.col("case_id") == "C1")
     assert c1.get_column("record_number").to_list() == [5, 6, 7]

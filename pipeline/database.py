@@ -40,6 +40,7 @@ from worklists.rules import address_item_keys, protect_addresses
 
 log = get_logger(__name__)
 
+SNAPSHOT_ID = r"\d{8}T\d{6}-[0-9a-f]{8}"  # a registry snapshot's id: load time (UTC) and 32 random bits
 ADDRESS_KEYS_VERSION = 7  # the migration whose data step re-keys locate-hit address items
 REKEY_BATCH = 50_000
 _STORED_ADDRESS_ITEM = {
@@ -517,7 +518,7 @@ class Database:
                 unreadable[column] = unreadable.get(column, 0) + count
         if frames["ncp"].is_empty():
             raise ValueError("the registry extract has no NCPs")
-        snapshot_id = f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+        snapshot_id = f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"  # the form SNAPSHOT_ID matches
         rows = {name: frame.height for name, frame in frames.items()}
         try:
             previous_id, changes = self._swap_registry(snapshot_id, frames)

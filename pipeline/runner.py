@@ -31,7 +31,7 @@ from loaders.landing import Landing, LandingFile, open_landing, open_landing_fil
 from loaders.landing_base import ensure_private_dir
 from loaders.registry import read_extract
 from loaders.sources import SOURCES, get_source
-from pipeline.database import Database, Snapshot
+from pipeline.database import SNAPSHOT_ID, Database, Snapshot
 from pipeline.faults import arm_queue_fault, fault_point
 from pipeline.log import get_logger
 from pipeline.outputs import streamed_parquet, write_run_outputs
@@ -47,7 +47,7 @@ THRESHOLDS = ("auto", "review", "margin")  # what a run records of its profile's
 WARM_RECORDS = 2_000  # records of the first chunk that `run_file` warms the matcher on
 REGISTRY_CACHE = Path(tempfile.gettempdir()) / "csmatch-registry-cache"
 REGISTRY_CACHE_DAYS = 7  # a snapshot file the machine's registry cache has not used for this long is deleted
-_SNAPSHOT_FILE = r"\d{8}T\d{6}-[0-9a-f]{8}(-[a-z_]+(-[0-9a-f]{8})?)?\.parquet"
+_SNAPSHOT_FILE = rf"{SNAPSHOT_ID}(-[a-z_]+(-[0-9a-f]{{8}})?)?\.parquet"
 # A cached snapshot file, or the temp file of a download into the cache that a killed process left behind
 # (`atomic_file`'s `.<name>.<random>.tmp`).
 _CACHED_SNAPSHOT_FILE = re.compile(rf"{_SNAPSHOT_FILE}|\.{_SNAPSHOT_FILE}\.\w+\.tmp")

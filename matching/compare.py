@@ -428,6 +428,15 @@ def _equal_codes(pairs: _Pairs, field: str) -> np.ndarray:
     return codes
 
 
+def _suffix_record_only(pairs: _Pairs, profile: Profile) -> pl.Series:
+    """Whether the record gives a generational suffix (JR, SR, III) and the candidate none: the `null`
+    level of `suffix`, but a father and son are told apart by nothing else when no birth date agrees."""
+    if "suffix" not in profile.comparisons:
+        return pl.Series("suffix_record_only", np.zeros(pairs.height, dtype=bool))
+    values = pairs.values("suffix")
+    return (values["suffix_r"].is_not_null() & values["suffix_c"].is_null()).alias("suffix_record_only")
+
+
 def _middle_name_codes(names: pl.DataFrame) -> np.ndarray:
     codes, rows = _null_or_exact("middle_name", names, "middle_name")
     rest = _take(names.select("middle_name_r", "middle_name_c"), rows)
@@ -523,6 +532,7 @@ def comparison_codes(
     out = (pairs if pair_of_row is None else _take(pairs, pair_of_row)).with_columns(
         gather(records["variant"], rec_rows).alias("variant"),
         *codes,
+        _suffix_record_only(compared, profile),
         gather(registry["first_tf"], identities).alias("first_tf"),
         gather(registry["last_tf"], identities).alias("last_tf"),
         employer_tf,

@@ -31,6 +31,9 @@ def auto_blockers(profile: Profile | None = None) -> dict[str, pl.Expr]:
     - `first_name_differs`: another first name (twins, siblings, a relative using the SSN).
     - `dob_differs`: another birth date (JR/SR, a parent, a relative using the SSN).
     - `suffix_differs`: JR vs SR (or II vs III).
+    - `suffix_unconfirmed`: the record gives a suffix the candidate lacks and no birth date agrees: a son
+      named after his NCP father (a JR on his father's SSN, or one a digit away) or the NCP himself, whose
+      registry entry has no suffix; only the birth date tells them apart.
     - `first_name_unconfirmed`: unless the SSN agrees exactly, only an exactly agreeing first name rules
       out a twin or sibling (JOHN/JOAN, CHARLES/CARL, a brother named after the NCP's middle name);
       twins' SSNs are often one digit apart.
@@ -46,6 +49,7 @@ def auto_blockers(profile: Profile | None = None) -> dict[str, pl.Expr]:
         "first_name_differs": _code("first_name", "else"),
         "dob_differs": _code("dob", "else"),
         "suffix_differs": _code("suffix", "disagree"),
+        "suffix_unconfirmed": pl.col("suffix_record_only") & ~_code("dob", "exact"),
         "first_name_unconfirmed": ~_code("first_name", "exact") & ~_code("ssn", "exact"),
         "no_identifier": ~ssn_agrees & ~_code("dob", "exact"),
         "dob_unconfirmed": pl.lit(needs_dob) & ~_code("dob", "exact"),

@@ -134,6 +134,23 @@ def test_name_and_dob_alone_need_an_exact_first_name(registry: pl.DataFrame, mod
     assert "first_name_unconfirmed" in best["reasons"]
 
 
+@pytest.mark.parametrize("profile", ["new_hire", "quarterly_wage"])
+def test_a_jr_on_the_ncps_ssn_whose_registry_entry_has_no_suffix_needs_the_birth_date(
+    registry: pl.DataFrame, model: Model, profile: str
+) -> None:
+    """A son named after his NCP father, working on the father's SSN: only the birth date tells them apart."""
+    son = _one(registry, model, person("P1", last_name="OKAFOR JR", dob=None), profile=profile)
+    assert (son["person_id"], son["ssn_level"], son["suffix_level"]) == ("P1", "exact", "null")
+    assert son["decision"] == "review" and "suffix_unconfirmed" in son["reasons"]
+    without_suffix = _one(registry, model, person("P1", dob=None), profile=profile)
+    assert "suffix_unconfirmed" not in without_suffix["reasons"]
+
+
+def test_a_jr_whose_birth_date_agrees_is_the_ncp(registry: pl.DataFrame, model: Model) -> None:
+    best = _one(registry, model, person("P1", last_name="OKAFOR JR"))
+    assert (best["dob_level"], best["decision"]) == ("exact", "auto")
+
+
 def test_close_runner_up_sends_to_review(registry: pl.DataFrame, model: Model) -> None:
     # P1's SSN, P2's full name, DOB and address: two strong candidates.
     best = _one(registry, model, person("P2", ssn="231456781"))
@@ -216,7 +233,9 @@ def test_best_candidate_and_runner_up_per_record() -> None:
             "match_weight": [p[2] for p in pairs],
         },
         schema={"rec_id": pl.UInt32, "identity_id": pl.UInt32, "match_weight": pl.Float64},
-    ).with_columns(pl.lit(0, dtype=pl.UInt8).alias(f"{c}_code") for c in LEVELS)
+    ).with_columns(
+        *(pl.lit(0, dtype=pl.UInt8).alias(f"{c}_code") for c in LEVELS), suffix_record_only=pl.lit(False)
+    )
     best = best_candidates(scored, registry)
     assert best.select(
         "rec_id", "identity_id", "person_id", "runner_up_person_id", "runner_up_weight"

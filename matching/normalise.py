@@ -22,6 +22,13 @@ SUFFIXES: dict[str, str] = {
     "4TH": "IV",
 }
 
+# Words that end an account owner's name (FIDM): what follows is the account's role or another party
+# (`… UTMA CUSTODIAN`, `… CUST`, `… TTEE`, `… FBO JANE DOE`, `… DBA SMITH AUTO`, `… ET AL`).
+ACCOUNT_ROLE_WORDS = frozenset(
+    {"UTMA", "UGMA", "CUST", "CUSTODIAN", "CUSTDN", "TTEE", "TRUSTEE", "ATF", "FBO", "DBA", "POA", "ETAL",
+     "ET", "JTWROS", "GDN", "GUARDIAN", "EXEC", "EXECUTOR", "ADMR", "ADMINISTRATOR", "REP", "PAYEE"}
+)  # fmt: skip
+
 # Surname particles are kept in the whole surname but are not parts on their own.
 PARTICLES = frozenset(
     {"DE", "LA", "DEL", "DELA", "DA", "DI", "DOS", "DAS", "DU", "VAN", "VON", "DER", "DEN", "LE", "ST", "MC",
@@ -155,11 +162,13 @@ def read_full_name(full: pl.Expr, *, given_first: bool) -> list[pl.Expr]:
 
     Read as `LAST FIRST MIDDLE…` (`given_first=False`) or as `FIRST MIDDLE… LAST` (`given_first=True`;
     null unless there are two name words or more and no comma). Generation suffixes anywhere go to
-    `suffix`.
+    `suffix`; an account-role word (`UTMA`, `CUST`, `DBA` …) and everything after it are not the name.
     """
     upper = ascii_upper(full)
     tokens = upper.str.replace_all(r"[,.]", " ").str.strip_chars().str.split(" ")
-    tokens = tokens.list.eval(pl.element().filter(pl.element() != ""))
+    # The name ends at the first account-role word (`ACCOUNT_ROLE_WORDS`).
+    before_role = pl.element().is_in(list(ACCOUNT_ROLE_WORDS)).cum_sum() == 0
+    tokens = tokens.list.eval(pl.element().filter((pl.element() != "") & before_role))
     is_suffix = pl.element().is_in(list(SUFFIXES))
     words = tokens.list.eval(pl.element().filter(~is_suffix))
     n = words.list.len()

@@ -41,6 +41,18 @@ def test_read_full_name_both_ways() -> None:
     assert surname_first.row(3)[0] == "CHER"
 
 
+def test_an_account_role_word_ends_the_owner_name() -> None:
+    names = ["OKAFOR WILLIAM J UTMA CUSTODIAN", "OKAFOR WILLIAM CUST", "WILLIAM OKAFOR DBA OKAFOR AUTO",
+             "OKAFOR WILLIAM J ET AL", "DBA OKAFOR AUTO"]  # fmt: skip
+    frame = pl.DataFrame({"name": names})
+    surname_first = frame.select(read_full_name(pl.col("name"), given_first=False)).rows()
+    given_first = frame.select(read_full_name(pl.col("name"), given_first=True)).rows()
+    assert surname_first[0] == surname_first[3] == ("OKAFOR", "WILLIAM", "J", None)
+    assert surname_first[1] == ("OKAFOR", "WILLIAM", None, None)
+    assert given_first[2] == ("OKAFOR", "WILLIAM", None, None)
+    assert surname_first[4] == given_first[4] == (None, None, None, None)  # no name before the role
+
+
 def test_fein_is_nine_digits_or_null() -> None:
     values = pl.Series(["12-3456789", "000000000", "1234", None])
     assert pl.select(fein(pl.lit(values))).to_series().to_list() == ["123456789", None, None, None]

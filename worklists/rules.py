@@ -201,10 +201,10 @@ def address_fact(line1: pl.Expr, line2: pl.Expr, zip_code: pl.Expr) -> pl.Expr:
     designators and any care-of part left out, so `APT 5`, `UNIT 5` and `#5` on either line are one address
     and `C/O …` adds nothing; null when line 1 or the ZIP is missing. An address without a line 2, a
     designator or a care-of part keeps the fact it always had (line 1 + ZIP5)."""
-    lines = [street(line).str.replace(_CARE_OF, "") for line in (line1, line2)]
-    where = pl.concat_str(lines, separator=" ", ignore_nulls=True)
+    streets = [street(line1), street(line2)]
+    where = pl.concat_str([s.str.replace(_CARE_OF, "") for s in streets], separator=" ", ignore_nulls=True)
     kept = where.str.replace_all(_UNIT_DESIGNATOR, "").str.replace_all(" +", " ").str.strip_chars()
-    usable = street(line1).is_not_null() & (kept != "")
+    usable = streets[0].is_not_null() & (kept != "")
     return pl.when(usable).then(pl.concat_str([kept, zip5(zip_code)], separator="|"))
 
 

@@ -36,7 +36,8 @@ def auto_blockers(profile: Profile | None = None) -> dict[str, pl.Expr]:
       registry entry has no suffix; only the birth date tells them apart.
     - `first_name_unconfirmed`: unless the SSN agrees exactly, only an exactly agreeing first name rules
       out a twin or sibling (JOHN/JOAN, CHARLES/CARL, a brother named after the NCP's middle name);
-      twins' SSNs are often one digit apart.
+      twins' SSNs are often one digit apart. With an exact SSN a merely similar first name (`jw_mid`:
+      MARCO/MARCUS) still needs the birth date: a relative on the NCP's SSN.
     - `no_identifier`: neither an agreeing SSN nor an exact DOB (name and address alone are shared
       by relatives at the same address).
     - `dob_unconfirmed` (profiles with `auto_needs_dob`, FIDM): no exact DOB, so a same-named father
@@ -50,7 +51,8 @@ def auto_blockers(profile: Profile | None = None) -> dict[str, pl.Expr]:
         "dob_differs": _code("dob", "else"),
         "suffix_differs": _code("suffix", "disagree"),
         "suffix_unconfirmed": pl.col("suffix_record_only") & ~_code("dob", "exact"),
-        "first_name_unconfirmed": ~_code("first_name", "exact") & ~_code("ssn", "exact"),
+        "first_name_unconfirmed": ~_code("first_name", "exact")
+        & (~_code("ssn", "exact") | (_code("first_name", "jw_mid") & ~_code("dob", "exact"))),
         "no_identifier": ~ssn_agrees & ~_code("dob", "exact"),
         "dob_unconfirmed": pl.lit(needs_dob) & ~_code("dob", "exact"),
     }

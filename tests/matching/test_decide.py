@@ -146,6 +146,17 @@ def test_a_jr_on_the_ncps_ssn_whose_registry_entry_has_no_suffix_needs_the_birth
     assert "suffix_unconfirmed" not in without_suffix["reasons"]
 
 
+def test_a_merely_similar_first_name_on_the_ncps_ssn_needs_the_birth_date(
+    registry: pl.DataFrame, model: Model
+) -> None:
+    """WILLARD on WILLIAM's SSN, no birth date: a relative using the NCP's SSN as likely as the NCP."""
+    relative = _one(registry, model, person("P1", first_name="WILLARD", dob=None))
+    assert (relative["ssn_level"], relative["first_name_level"]) == ("exact", "jw_mid")
+    assert relative["decision"] == "review" and "first_name_unconfirmed" in relative["reasons"]
+    dated = _one(registry, model, person("P1", first_name="WILLARD"))
+    assert "first_name_unconfirmed" not in dated["reasons"]
+
+
 def test_a_jr_whose_birth_date_agrees_is_the_ncp(registry: pl.DataFrame, model: Model) -> None:
     best = _one(registry, model, person("P1", last_name="OKAFOR JR"))
     assert (best["dob_level"], best["decision"]) == ("exact", "auto")

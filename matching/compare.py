@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -333,10 +334,23 @@ def _dob_levels() -> pl.Expr:
             ("exact", d_r == d_c),
             ("day_month_swapped", (y_r == y_c) & (dd_r == m_c) & (m_r == dd_c)),
             ("off_by_one", ((d_r - d_c).dt.total_days().abs() == 1) | ((n_same == 2) & one_apart)),
-            ("one_field", n_same == 2),
+            ("one_field", (n_same == 2) & ((y_r == y_c) | _year_typo(y_r, y_c))),
         ],
         d_r.is_null() | d_c.is_null(),
     )
+
+
+def _year_typo(y_r: pl.Expr, y_c: pl.Expr) -> pl.Expr:
+    """Two different years one keying slip apart: one digit differs, or two adjacent digits are swapped
+    (1985/1965, 1985/1958). A son born on his father's day and month a generation later is not one."""
+    digits = [((y_r // 10**k) % 10, (y_c // 10**k) % 10) for k in range(4)]
+    differ = [r != c for r, c in digits]
+    one_digit = pl.sum_horizontal([d.cast(pl.UInt8) for d in differ]) == 1
+    swaps = [
+        (r1 == c2) & (r2 == c1) & pl.all_horizontal(~differ[j] for j in range(4) if j not in (k, k + 1))
+        for k, ((r1, c1), (r2, c2)) in enumerate(pairwise(digits))
+    ]
+    return one_digit | pl.any_horizontal(swaps)
 
 
 def _dob_parts() -> list[pl.Expr]:

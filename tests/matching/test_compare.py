@@ -119,6 +119,9 @@ def test_suffix_in_last_name_is_compared_as_suffix(registry: pl.DataFrame) -> No
         ("1980-02-04", "off_by_one"),
         ("1981-03-04", "off_by_one"),
         ("1980-03-24", "one_field"),
+        ("1960-03-04", "one_field"),  # one digit of the year mistyped
+        ("1908-03-04", "one_field"),  # two adjacent digits of the year swapped
+        ("2005-03-04", "else"),  # P1's day and month a generation later: a son, not a typo
         ("1958-11-30", "else"),
         (None, "null"),  # missing DOB is not a disagreement
     ],

@@ -8,12 +8,20 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from matching.block_index import RegistryIndex, Rule, registry_index, run_starts, sorted_values
+from matching.block_index import (
+    RegistryIndex,
+    Rule,
+    registry_index,
+    run_starts,
+    sorted_values,
+    surname_part_keys,
+)
 from matching.profiles import Profile
 
 # Rule name -> bit in `rule_mask`; the order is also the priority when a record has too many pairs.
 RULES = (
-    "ssn_exact", "ssn_near", "hint", "last4_name", "last4_dob", "last_dob", "first_dob", "swapped_names",
+    "ssn_exact", "ssn_near", "hint", "last4_name", "last4_dob", "last_dob", "part_dob", "first_dob",
+    "swapped_names",
     "phonetic_year_initial", "dob_zip", "name_zip", "employer_name", "full_name", "last_initial",
     "first_stem",
 )  # fmt: skip
@@ -87,6 +95,20 @@ def _ssn_near(records: pl.DataFrame, index: RegistryIndex) -> pl.DataFrame:
     return index.pairs(ANY_SSN, near.select("rec_id", "key"))
 
 
+def _part_dob(records: pl.DataFrame, index: RegistryIndex) -> pl.DataFrame:
+    """Pairs with the same birth date whose surnames share a part of a compound one (GARCIA-LOPEZ and
+    GARCIA, GARCIA-LOPEZ and LOPEZ-DIAZ): `last_dob` compares whole surnames only."""
+    compound_parts, every_surname = index.surname_keys()
+    keys = surname_part_keys(records.select("rec_id", "last_name", "last_parts", "dob").drop_nulls("dob"))
+    on = ["surname", "dob"]
+    return pl.concat(
+        [
+            keys.filter(pl.col("compound")).join(every_surname, on=on).select("rec_id", "identity_id"),
+            keys.filter(~pl.col("compound")).join(compound_parts, on=on).select("rec_id", "identity_id"),
+        ]
+    )
+
+
 def _equi_rules(profile: Profile, registry: pl.DataFrame) -> list[str]:
     """The equi-join rules that apply to the profile (and the registry: employers on file)."""
     skip = set()
@@ -125,6 +147,8 @@ def candidate_pairs(
     subsets = {*LAST4, *NAME_ONLY, *PARTIAL_NAMES}
     found = {name: equi(name, keys) for name in names if name not in subsets}
     found["ssn_near"] = _ssn_near(records, index)
+    if "dob" in profile.comparisons:
+        found["part_dob"] = _part_dob(records, index)
     no_ssn = keys.filter(pl.col("ssn_num").is_null())
     found |= {name: equi(name, no_ssn) for name in LAST4 if name in names}
     # Records the SSN did not place (missing, invalid, or someone else's) may be found by name alone.

@@ -147,6 +147,7 @@ class RegistryIndex:
         self._keys: dict[tuple[str, ...], _Keys] = {}
         self._oversize: dict[tuple[tuple[str, ...], int], pl.Series] = {}
         self._ssn_screens: tuple[_HashedBits, _HashedBits] | None = None
+        self._surnames: tuple[pl.DataFrame, pl.DataFrame] | None = None
 
     def _live(self) -> pl.DataFrame:
         registry = self._registry()
@@ -280,6 +281,15 @@ class RegistryIndex:
         # Both sides sorted by key: a merge join, not a hash table per chunk.
         return keys.sort("key").join(built.frame, on="key").select("rec_id", "identity_id")
 
+    def surname_keys(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(`identity_id`, `surname`, `dob`) of the identities with a birth date: each part of a compound
+        surname (GARCIA-LOPEZ: GARCIA and LOPEZ); and those parts with every other whole surname."""
+        if self._surnames is None:
+            registry = self._live().select("identity_id", "last_name", "last_parts", "dob").drop_nulls("dob")
+            parts = surname_part_keys(registry)
+            self._surnames = (parts.filter(pl.col("compound")), parts)
+        return self._surnames
+
     def _registry_ssns(self) -> np.ndarray:
         """Every registry `ssn_num`, sorted (one per identity that has one)."""
         return self._built([("ssn_num",)])[0].frame["key"].to_numpy()
@@ -331,6 +341,18 @@ class RegistryIndex:
 
 
 _CACHE: list[tuple[weakref.ref[pl.DataFrame], RegistryIndex]] = []
+
+
+def surname_part_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows (`identity_id` or `rec_id`, `surname`, `dob`, `compound`): one per part of a compound surname,
+    one with the whole surname otherwise."""
+    compound = pl.col("last_parts").list.len() > 0
+    surname = pl.when(compound).then(pl.col("last_parts")).otherwise(pl.concat_list("last_name"))
+    return (
+        frame.select(pl.exclude("last_name", "last_parts"), surname=surname, compound=compound)
+        .explode("surname")
+        .drop_nulls("surname")
+    )
 
 
 def registry_index(registry: pl.DataFrame) -> RegistryIndex:

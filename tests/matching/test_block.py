@@ -67,6 +67,22 @@ def test_name_and_date_rules(registry: pl.DataFrame) -> None:
     assert _rules_for(found, 3, "P1") == {"name_zip", "full_name"}  # no SSN: the full name finds them
 
 
+def test_a_part_of_a_compound_surname_with_the_birth_date_finds_the_person(registry: pl.DataFrame) -> None:
+    # No SSN, another first name and no ZIP: the whole surname differs, so only a shared part can find them.
+    unplaced = {"ssn": None, "first_name": "MARY", "zip": None, "address_line1": None}
+    found = _found(
+        registry,
+        person("P4", **unplaced, last_name="LOPEZ"),  # registry GARCIA-LOPEZ, record one part of it
+        person("P2", **unplaced, last_name="KOWALSKI-NOWAK"),  # registry KOWALSKI, record a compound name
+        person("P4", **unplaced, last_name="LOPEZ-DIAZ"),  # both compound, one part shared
+        person("P2", **unplaced, last_name="NOWAK"),  # no part shared: nothing
+    )
+    assert "part_dob" in _rules_for(found, 0, "P4") and "last_dob" not in _rules_for(found, 0, "P4")
+    assert "part_dob" in _rules_for(found, 1, "P2")
+    assert "part_dob" in _rules_for(found, 2, "P4")
+    assert "part_dob" not in _rules_for(found, 3, "P2")
+
+
 def test_alias_ssn_is_blocked_like_the_primary(registry: pl.DataFrame) -> None:
     found = _found(registry, {"ssn": "523698700", "first_name": "MARIA", "last_name": "GARCIA"})
     assert _rules_for(found, 0, "P4") == {"ssn_exact"}

@@ -95,6 +95,18 @@ def _same_file_names(truth: pl.DataFrame, matches: pl.DataFrame, console: Consol
     return truth
 
 
+def _warn_unlisted(matches: pl.DataFrame, truth: pl.DataFrame, console: Console) -> None:
+    """Say so when matched records are missing from the truth: they are not counted, which flatters
+    precision (a truth listing only the NCPs' records makes every wrong match on a non-NCP vanish)."""
+    unlisted = matches.join(truth, on=["file_name", "record_number"], how="anti").height
+    if unlisted:
+        console.print(
+            f"[yellow]warning[/yellow]: {unlisted} matched records are not in the truth and are not counted; "
+            "a truth file lists every record, non-NCPs with an empty person_id",
+            soft_wrap=True,
+        )
+
+
 def evaluate_command(
     matches: Annotated[Path, typer.Option("--matches", help="matches.parquet of a run")],
     truth: Annotated[
@@ -120,6 +132,7 @@ def evaluate_command(
     console = Console()
     if truth is not None:
         truth_frame = _same_file_names(pl.read_parquet(truth), match_frame, console)
+        _warn_unlisted(match_frame, truth_frame, console)
     else:
         from pipeline.database import Database
 

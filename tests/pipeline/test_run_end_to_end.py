@@ -164,6 +164,23 @@ def test_evaluate_joins_a_renamed_file_to_its_truth_by_record_number(
     assert float(auto.split("│")[3]) > 0.9  # recall: the records were found, not all counted as missed
 
 
+def test_evaluate_warns_when_matched_records_are_missing_from_the_truth(
+    demo: DemoPaths, env: dict[str, str], tmp_path: Path
+) -> None:
+    assert cli("registry", "load", str(demo.registry))[0] == 0
+    assert cli("run", "new-hire", str(demo.files["new_hire"]))[0] == 0
+    matches = str(run_dir(env, "") / "matches.parquet")
+    full = pl.read_parquet(demo.truth["new_hire"])
+    code, output = cli("evaluate", "--matches", matches, "--truth", str(demo.truth["new_hire"]))
+    assert code == 0 and "not in the truth" not in output
+    ncps_only = tmp_path / "ncps_only.parquet"
+    full.filter(pl.col("person_id").is_not_null()).write_parquet(ncps_only)
+    code, output = cli("evaluate", "--matches", matches, "--truth", str(ncps_only))
+    unlisted = pl.read_parquet(matches).join(full.filter(pl.col("person_id").is_null()), on="record_number")
+    assert code == 0 and unlisted.height > 0
+    assert f"{unlisted.height} matched records are not in the truth" in " ".join(output.split())
+
+
 def test_dispositions_become_labels_that_evaluate_reads(demo: DemoPaths, env: dict[str, str]) -> None:
     """A specialist's `confirmed` / `wrong-person` is truth for `csmatch evaluate --labels-db`."""
     assert cli("registry", "load", str(demo.registry))[0] == 0

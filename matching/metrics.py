@@ -7,14 +7,15 @@ import polars as pl
 KEYS = ("file_name", "record_number")
 
 
-def _keys(matches: pl.DataFrame, truth: pl.DataFrame) -> list[str]:
+def join_keys(matches: pl.DataFrame, truth: pl.DataFrame) -> list[str]:
+    """The record keys both frames have (a truth without `file_name` is keyed by record number alone)."""
     return [k for k in KEYS if k in matches.columns and k in truth.columns]
 
 
 def labelled(matches: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
     """Every truth record with its match (if any): `person_id` (true), `matched_person_id`, `decision`,
     `match_weight`, `faults`, `hard_negative`, and `correct` (matched to the true person)."""
-    keys = _keys(matches, truth)
+    keys = join_keys(matches, truth)
     found = matches.select(
         *keys, matched_person_id="person_id", decision="decision", match_weight="match_weight"
     )

@@ -78,6 +78,8 @@ def train_command(
 def _same_file_names(truth: pl.DataFrame, matches: pl.DataFrame, console: Console) -> pl.DataFrame:
     """The truth, keyed to the run's file: records are joined on (file_name, record_number), so a file run
     under another name than the truth's (one file each) is matched by record number, and said so."""
+    if "file_name" not in truth.columns:  # keyed by record number alone
+        return truth
     truth_names, run_names = set(truth["file_name"].unique()), set(matches["file_name"].unique())
     if truth_names & run_names or matches.is_empty():
         return truth
@@ -98,7 +100,9 @@ def _same_file_names(truth: pl.DataFrame, matches: pl.DataFrame, console: Consol
 def _warn_unlisted(matches: pl.DataFrame, truth: pl.DataFrame, console: Console) -> None:
     """Say so when matched records are missing from the truth: they are not counted, which flatters
     precision (a truth listing only the NCPs' records makes every wrong match on a non-NCP vanish)."""
-    unlisted = matches.join(truth, on=["file_name", "record_number"], how="anti").height
+    from matching.metrics import join_keys
+
+    unlisted = matches.join(truth, on=join_keys(matches, truth), how="anti").height
     if unlisted:
         console.print(
             f"[yellow]warning[/yellow]: {unlisted} matched records are not in the truth and are not counted; "

@@ -179,6 +179,10 @@ def test_evaluate_warns_when_matched_records_are_missing_from_the_truth(
     unlisted = pl.read_parquet(matches).join(full.filter(pl.col("person_id").is_null()), on="record_number")
     assert code == 0 and unlisted.height > 0
     assert f"{unlisted.height} matched records are not in the truth" in " ".join(output.split())
+    by_number = tmp_path / "by_record_number.parquet"  # a truth without file_name: keyed by record number
+    full.filter(pl.col("person_id").is_not_null()).drop("file_name").write_parquet(by_number)
+    code, output = cli("evaluate", "--matches", matches, "--truth", str(by_number))
+    assert code == 0 and f"{unlisted.height} matched records are not in the truth" in " ".join(output.split())
 
 
 def test_dispositions_become_labels_that_evaluate_reads(demo: DemoPaths, env: dict[str, str]) -> None:

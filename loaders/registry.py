@@ -9,8 +9,9 @@ whatever wrote it (it is also what `Database.replace_registry` applies to the fr
   ``1``, a boolean column) is ``Y``/``N`` (`FLAG_COLUMNS`), an unknown family-violence value ``Y``;
 - an SSN, FEIN or ZIP stored as a number gets back the leading zeros the number lost (`DIGIT_COLUMNS`);
 - dates are Date: a parquet date or datetime column is taken as its date (a datetime's calendar date in its
-  own time zone); text must be ``YYYY-MM-DD``. An impossible or unreadable date (``1981-02-30``,
-  ``0000-00-00``) is null and counted per ``table.column`` (`unreadable_dates`), except
+  own time zone); text must be ``YYYY-MM-DD``, perhaps with a time part (``1980-01-15 00:00:00``). An
+  impossible or unreadable date (``1981-02-30``, ``0000-00-00``) is null and counted per ``table.column``
+  (`unreadable_dates`), except
   `known_employer.end_date`, where null means "current employer": there it becomes `UNKNOWN_END_DATE`
   (ended, date unknown), so a past employer is never read as the current one;
 - money is Float64.

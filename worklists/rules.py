@@ -180,10 +180,12 @@ def _hits(matches: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     return (
         decided.select(*MATCH_COLUMNS)
         .join(record_part, on="record_number", how="left")
+        .lazy()  # lazily: polars computes the street repeated inside `address_fact` once only there
         .with_columns(
             address_fact=address_fact(pl.col("address_line1"), pl.col("address_line2"), pl.col("zip")),
             employer_fact=fein(pl.col("employer_fein")),
         )
+        .collect()
     )
 
 
@@ -200,7 +202,8 @@ def address_fact(line1: pl.Expr, line2: pl.Expr, zip_code: pl.Expr) -> pl.Expr:
     """`<line 1> <line 2>|<ZIP5>` in USPS style (as the matcher normalises streets) with the unit
     designators and any care-of part left out, so `APT 5`, `UNIT 5` and `#5` on either line are one address
     and `C/O …` adds nothing; null when line 1 or the ZIP is missing. An address without a line 2, a
-    designator or a care-of part keeps the fact it always had (line 1 + ZIP5)."""
+    designator or a care-of part keeps the fact it always had (line 1 + ZIP5). Evaluate it lazily: line 1's
+    street appears more than once, and only a lazy query computes it once."""
     streets = [street(line1), street(line2)]
     where = pl.concat_str([s.str.replace(_CARE_OF, "") for s in streets], separator=" ", ignore_nulls=True)
     kept = where.str.replace_all(_UNIT_DESIGNATOR, "").str.replace_all(" +", " ").str.strip_chars()
@@ -208,13 +211,21 @@ def address_fact(line1: pl.Expr, line2: pl.Expr, zip_code: pl.Expr) -> pl.Expr:
     return pl.when(usable).then(pl.concat_str([kept, zip5(zip_code)], separator="|"))
 
 
-def _known_addresses(context: dict[str, pl.DataFrame]) -> pl.DataFrame:
+def _known_addresses(context: dict[str, pl.DataFrame], reported: pl.DataFrame) -> pl.DataFrame:
+    """The `address_fact`s the registry holds for the NCPs of `reported` (`person_id`, `zip`) in the ZIP
+    codes they are reported in: only those can equal a reported fact (which ends in its ZIP5)."""
     frames = [conform(context.get(name), KNOWN_COLUMNS[name]) for name in ("ncp", "known_address")]
     known = pl.concat([f.select("person_id", "address_line1", "address_line2", "zip") for f in frames])
-    return known.select(
-        "person_id",
-        address_fact=address_fact(pl.col("address_line1"), pl.col("address_line2"), pl.col("zip")),
-    ).unique()
+    zips = reported.select("person_id", zip5=zip5(pl.col("zip"))).unique()
+    facts = address_fact(pl.col("address_line1"), pl.col("address_line2"), pl.col("zip"))
+    return (
+        known.lazy()
+        .with_columns(zip5=zip5(pl.col("zip")))
+        .join(zips.lazy(), on=["person_id", "zip5"], how="semi")
+        .select("person_id", address_fact=facts)
+        .unique()
+        .collect()
+    )
 
 
 def _known_employers(context: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -311,9 +322,9 @@ def _locate_hits(auto: pl.DataFrame, cases: pl.DataFrame, context: dict[str, pl.
     """An address (`address_fact`) or a current employer (FEIN) the registry does not hold: per open case."""
     open_cases = cases.filter(pl.col("is_open"))
     current_employers = _known_employers(context).filter(pl.col("end_date").is_null())
-    new_address = auto.filter(pl.col("address_fact").is_not_null()).join(
-        _known_addresses(context), on=["person_id", "address_fact"], how="anti"
-    )
+    reported = auto.filter(pl.col("address_fact").is_not_null())
+    known_addresses = _known_addresses(context, reported)
+    new_address = reported.join(known_addresses, on=["person_id", "address_fact"], how="anti")
     new_employer = auto.filter(pl.col("employer_fact").is_not_null()).join(
         current_employers.select("person_id", "employer_fact"), on=["person_id", "employer_fact"], how="anti"
     )
@@ -346,10 +357,9 @@ def address_item_keys(items: pl.DataFrame) -> pl.DataFrame:
     info = pl.col("new_info").str.json_decode(pl.Struct(parts))
     stored = items.select("item_id", "person_id", "case_id", info.alias("info")).unnest("info")
     fact = pl.lit("ADDRESS|") + address_fact(pl.col("address_line1"), pl.col("address_line2"), pl.col("zip"))
-    return stored.filter((pl.col("type") == "address") & fact.is_not_null()).select(
-        "item_id",
-        idempotency_key=idempotency_key(pl.lit("locate_hit"), pl.col("person_id"), pl.col("case_id"), fact),
-    )
+    key = idempotency_key(pl.lit("locate_hit"), pl.col("person_id"), pl.col("case_id"), fact)
+    address = (pl.col("type") == "address") & fact.is_not_null()
+    return stored.lazy().filter(address).select("item_id", idempotency_key=key).collect()
 
 
 def _iwo_candidates(

@@ -209,14 +209,18 @@ def test_locate_compares_normalised_addresses_and_current_employers() -> None:
         {"record_number": 4, "employer_fein": "555555555"},  # P1's employment there ended: new again
         {"record_number": 5, "address_line1": "7 PINE COURT", "zip": "62704"},  # P4's known address
         {"record_number": 6, "employer_fein": "000000000"},  # not a usable FEIN
+        {"record_number": 7, "address_line1": "12 MAIN ST", "zip": "62702"},  # in another ZIP: new
+        {"record_number": 8, "address_line1": "7 Pine Ct", "zip": "627040001"},  # P4's again, ZIP+4
     ]
-    found = [(2, "P1", "auto"), (3, "P1", "auto"), (4, "P1", "auto"), (5, "P4", "auto"), (6, "P1", "auto")]
+    found = [(n, "P4" if n in (5, 8) else "P1", "auto") for n in range(2, 9)]
     items = _items("ui_claim", ("locate_hit",), s.NEW_HIRE_RECEIVED, found, rows)
     assert sorted(items.select("record_number", "case_id").rows()) == [
         (3, "C1"),
         (3, "C2"),
         (4, "C1"),
         (4, "C2"),
+        (7, "C1"),
+        (7, "C2"),
     ]
 
 

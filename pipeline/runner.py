@@ -381,16 +381,7 @@ def queue_run(run_id: str, scored_chunks: Iterable[str | MatchedChunk], settings
     started = time.perf_counter()
     ws = Workspace.open(settings)
     stage = ws.get_json(ws.work_key(run_id, "stage.json"))
-    spec = get_source(stage["source"])
-    run = RunInfo(
-        run_id=run_id,
-        source=spec.name,
-        file_sha256=stage["sha256"],
-        file_name=stage["file_name"],
-        received_date=date.fromisoformat(stage["received_date"]),
-        model_version=stage["model_version"],
-        rules=tuple(spec.work_rules),
-    )
+    run = run_info(stage)
     config = RulesConfig.from_settings(settings)
     counts = {"matched_auto": 0, "matched_review": 0, "candidates_scored": 0}
     iwo_due: list[pl.DataFrame] = []
@@ -403,10 +394,7 @@ def queue_run(run_id: str, scored_chunks: Iterable[str | MatchedChunk], settings
                 chunk = MatchedChunk(chunk, ws.get_frame(chunk), ws.get_frame(_records_key(chunk)))
             scored.append(chunk.scores_key)
             scores = chunk.scores
-            matches = scores.filter(pl.col("decision").is_in(["auto", "review"]))
-            records = chunk.records.join(matches.select("record_number"), on="record_number", how="semi")
-            context = _registry_context(ws, stage["snapshot_id"], matches.get_column("person_id"))
-            items = build_work_items(matches, records, context, config, run)
+            matches, items = chunk_work_items(ws, stage["snapshot_id"], chunk, config, run)
             iwo = items.filter(pl.col("item_kind") == "iwo_candidate")
             # Hashed keys, not the strings: a string slice would keep the chunk's whole string buffers alive.
             iwo_due.append(iwo.select(key=pl.col("idempotency_key").hash(), due_date=pl.col("due_date")))
@@ -451,6 +439,31 @@ def queue_run(run_id: str, scored_chunks: Iterable[str | MatchedChunk], settings
     ws.db.mark_file(stage["sha256"], "processed")
     log.info("run_queued", run_id=run_id, run_dir=str(run_dir), **{k: summary[k] for k in COUNT_KEYS})
     return summary
+
+
+def run_info(stage: dict[str, Any]) -> RunInfo:
+    """The staged run as the work rules see it (its source's rules, file and model)."""
+    spec = get_source(stage["source"])
+    return RunInfo(
+        run_id=stage["run_id"],
+        source=spec.name,
+        file_sha256=stage["sha256"],
+        file_name=stage["file_name"],
+        received_date=date.fromisoformat(stage["received_date"]),
+        model_version=stage["model_version"],
+        rules=tuple(spec.work_rules),
+    )
+
+
+def chunk_work_items(
+    ws: Workspace, snapshot_id: str, chunk: MatchedChunk, config: RulesConfig, run: RunInfo
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A matched chunk's decided (`auto`/`review`) matches, and their work items built with the registry
+    context of the NCPs matched."""
+    matches = chunk.scores.filter(pl.col("decision").is_in(["auto", "review"]))
+    records = chunk.records.join(matches.select("record_number"), on="record_number", how="semi")
+    context = _registry_context(ws, snapshot_id, matches.get_column("person_id"))
+    return matches, build_work_items(matches, records, context, config, run)
 
 
 def _one_ahead(chunks: Iterator[_T]) -> Generator[_T, None, None]:

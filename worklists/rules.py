@@ -25,6 +25,8 @@ ITEM_KINDS = (*RULES, "match_review")
 TRUST_ACCOUNTS = ("1", "2", "3", "4", "5")  # UTMA/UGMA, IOLTA, mortgage escrow, security deposit, other trust
 NOT_SUSPENDABLE = ("SUSPENDED", "REVOKED", "CANCELLED")
 WITHHELD = "WITHHELD (FV)"
+# What an item's fact is about, before its normalised value (part of the idempotency key).
+ADDRESS_FACT, EMPLOYER_FACT = "ADDRESS|", "EMPLOYER|"
 # Unit designators as `street` leaves them (APARTMENT -> APT, SUITE -> STE, ROOM -> RM; `#` is punctuation).
 _UNIT_DESIGNATOR = r"\b(?:APT|UNIT|STE|RM)\b"
 # Whom mail goes through (`C/O …`, `ATTN: …`, `IN CARE OF …` to the end of its line), not where.
@@ -333,14 +335,14 @@ def _locate_hits(auto: pl.DataFrame, cases: pl.DataFrame, context: dict[str, pl.
             _tagged(
                 new_address.join(open_cases, on="person_id"),
                 "locate_hit",
-                pl.lit("ADDRESS|") + pl.col("address_fact"),
+                pl.lit(ADDRESS_FACT) + pl.col("address_fact"),
                 _address_new_info(),
                 None,
             ),
             _tagged(
                 new_employer.join(open_cases, on="person_id"),
                 "locate_hit",
-                pl.lit("EMPLOYER|") + pl.col("employer_fact"),
+                pl.lit(EMPLOYER_FACT) + pl.col("employer_fact"),
                 _employer_new_info(),
                 None,
             ),
@@ -356,7 +358,8 @@ def address_item_keys(items: pl.DataFrame) -> pl.DataFrame:
     parts = {name: pl.String() for name in ("type", "address_line1", "address_line2", "zip")}
     info = pl.col("new_info").str.json_decode(pl.Struct(parts))
     stored = items.select("item_id", "person_id", "case_id", info.alias("info")).unnest("info")
-    fact = pl.lit("ADDRESS|") + address_fact(pl.col("address_line1"), pl.col("address_line2"), pl.col("zip"))
+    address_lines = address_fact(pl.col("address_line1"), pl.col("address_line2"), pl.col("zip"))
+    fact = pl.lit(ADDRESS_FACT) + address_lines
     key = idempotency_key(pl.lit("locate_hit"), pl.col("person_id"), pl.col("case_id"), fact)
     address = (pl.col("type") == "address") & fact.is_not_null()
     return stored.lazy().filter(address).select("item_id", idempotency_key=key).collect()
@@ -380,7 +383,7 @@ def _iwo_candidates(
     return _tagged(
         candidates.join(eligible, on="person_id"),
         "iwo_candidate",
-        pl.lit("EMPLOYER|") + pl.col("employer_fact"),
+        pl.lit(EMPLOYER_FACT) + pl.col("employer_fact"),
         _employer_new_info(),
         due,
     )
